@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Both create .venv with Python >= 3.12 (the first candidate that runs and is new enough), install, then run.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# Candidates in order; pyenv shims fail unless selected, so pyenv's own installs are tried by path too.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+CANDIDATES := python3.13 python3.12 python3 \
+	$(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3) $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3)
+
+.PHONY: run test bench clean venv
+
+venv: $(STAMP)
+
+$(PY):
+	@for c in $(CANDIDATES); do \
+	  if $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
+	    echo "Using $$c ($$($$c --version))"; $$c -m venv $(VENV) && exit 0; \
+	  fi; \
+	done; \
+	echo "error: cartelsim needs Python >= 3.12 and none was found (tried: $(CANDIDATES))." >&2; \
+	echo "Install Python 3.12 or newer, or put it on PATH as python3.12." >&2; exit 1
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m experiments.compare
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2
+
+bench: $(STAMP)
+	$(PY) -m experiments.bench
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

@@ -1,0 +1,107 @@
+"""Hydra side of the parameters: register sim's defaults and presets in the ConfigStore, compose
+configs, and check overrides before anything runs (one clear line per bad value).
+
+The yaml in ``conf/`` and the keyword arguments of :class:`sim.CartelModel` resolve to the same
+:class:`sim.params.Params`: the presets are defined once, in :mod:`sim.params`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim import params
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+GROUPS = tuple(params.PRESETS)
+
+
+def register() -> None:
+    """Put the defaults (``cartelsim_defaults``) and every preset into Hydra's ConfigStore."""
+    cs = ConfigStore.instance()
+    defaults = params.to_dict(params.Params())
+    for group in GROUPS:
+        defaults.pop(group)
+    cs.store(name="cartelsim_defaults", node=defaults)
+    for group, table in params.PRESETS.items():
+        for name, preset in table.items():
+            cs.store(group=group, name=name, node=params.to_dict(preset))
+
+
+def to_params(cfg: DictConfig | dict) -> params.Params:
+    """The validated :class:`sim.params.Params` of a composed config (raises ParamError)."""
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    return params.from_dict(data)
+
+
+def compose(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
+    """The config the command line would use with these overrides (raises ParamError when bad)."""
+    register()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    except MissingConfigException as err:
+        raise _missing_option(err) from None
+    except (HydraException, OmegaConfBaseException) as err:
+        raise _hydra_error(err, overrides) from None
+    finally:
+        GlobalHydra.instance().clear()
+    to_params(cfg)
+    return cfg
+
+
+def _missing_option(err: MissingConfigException) -> params.ParamError:
+    cfg_file = err.missing_cfg_file or ""
+    group, _, name = cfg_file.rpartition("/")
+    options = ", ".join(sorted(err.options or [])) or "see conf/"
+    return params.ParamError(group or "config", name, "one of " + options)
+
+
+def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> params.ParamError:
+    """One line from a Hydra/OmegaConf composition error."""
+    first = str(err).strip().splitlines()[0]
+    if first.startswith("Could not override '"):
+        key = first.split("'")[1]
+        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), "")
+        return params.ParamError(key, value, "see sim/params.py", unknown_key=True)
+    key = getattr(err, "full_key", None)
+    return params.ParamError(str(key) if key else "overrides", " ".join(overrides), first)
+
+
+def check_overrides(overrides: list[str]) -> int:
+    """Compose and validate every combination a sweep would run; return how many there are."""
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+    except HydraException as err:
+        raise params.ParamError("overrides", " ".join(overrides), str(err).strip().splitlines()[0]) from None
+    axes: list[list[str]] = []
+    for o in parsed:
+        if o.get_key_element().startswith("hydra"):
+            continue
+        if o.is_sweep_override():
+            key = o.get_key_element()
+            axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+        else:
+            axes.append([o.input_line])
+    count = 0
+    for combo in itertools.product(*axes):
+        compose(list(combo))
+        count += 1
+    return count
+
+
+def overrides_of(cfg: Any) -> dict[str, Any]:
+    """Plain dict of a config, for the record."""
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)

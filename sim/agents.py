@@ -1,0 +1,276 @@
+"""The five Mesa agent types and their rules.
+
+- :class:`CartelLeader` heads one group: bribes officials, directs expansion, may have a successor.
+- :class:`MiddleOperator` holds one plaza (node) for its group with a cell of members, guns, cash
+  and loyalty; may abandon the plaza or defect.
+- :class:`Police` is one unit placed each week by the policy; arrests at its plaza.
+- :class:`Court` (one per state) works through a backlog of arrested people with limited capacity.
+- :class:`Community` (one per node) holds residents, resilience and legal opportunity.
+
+Processes that touch every cell or community at once (income, recruitment, fights) are written
+vectorised in :mod:`sim.cells`, :mod:`sim.conflict` and :meth:`Community.update_all`; the agents
+here make the discrete decisions. Units: people are counts, money US$ millions, time weeks.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+from mesa.discrete_space import CellAgent, FixedAgent
+
+from . import conflict, succession
+
+if TYPE_CHECKING:
+    from .groups import Group
+    from .model import CartelModel
+
+
+class CartelLeader(CellAgent):
+    """The head of a group. ``has_successor``: an accepted heir exists (drawn at appointment)."""
+
+    def __init__(self, model: CartelModel, group: Group, node: int):
+        super().__init__(model)
+        self.group = group
+        self.node = node
+        self.cell = model.grid[node]
+        self.since = model.week
+        self.has_successor = bool(model.rng.random() < model.p.cartels.succession_clarity)
+        group.leader = self
+        group.headless_since = -1
+
+    def step(self) -> None:
+        if self.group.leader is not self:
+            return
+        self.bribe()
+        self.direct_expansion()
+
+    def bribe(self) -> None:
+        """Spend ``bribe_share`` of the war chest on officials where the group's cells are."""
+        spend = self.model.p.cartels.bribe_share * self.group.cash
+        if spend <= 0:
+            return
+        self.group.cash -= spend
+        ops = list(self.group.plazas.values())
+        weights = np.array([op.members for op in ops], dtype=float)
+        if weights.sum() <= 0:
+            return
+        nodes = np.fromiter((op.node for op in ops), dtype=np.int64, count=len(ops))
+        np.add.at(self.model.bribes, nodes, spend * weights / weights.sum())
+
+    def direct_expansion(self) -> None:
+        """Order Poisson(expansion_rate x plazas) attempts to take neighbouring plazas."""
+        cp = self.model.p.cartels
+        attempts = self.model.rng.poisson(cp.expansion_rate * len(self.group.plazas))
+        if attempts == 0:
+            return
+        ready = [op for op in self.group.plazas.values() if op.members >= cp.expansion_min_members]
+        for _ in range(min(attempts, len(ready))):
+            op = ready[int(self.model.rng.integers(len(ready)))]
+            if op.active:
+                conflict.expand(self.model, op)
+
+    def leave(self) -> None:
+        """Leave office (arrest, death); the group is left to :mod:`sim.succession`."""
+        if self.group.leader is self:
+            self.group.leader = None
+        self.remove()
+
+
+class MiddleOperator(CellAgent):
+    """Holds a plaza (its node) for its group: ``members`` (cell size), ``guns``, ``cash`` (US$ M), ``loyalty`` (0-1)."""
+
+    def __init__(self, model: CartelModel, group: Group, node: int, members: int,
+                 guns: float = 0.0, cash: float = 0.0, loyalty: float | None = None):
+        super().__init__(model)
+        self.group = group
+        self.node = node
+        self.cell = model.grid[node]
+        self.members = int(members)
+        self.guns = float(guns)
+        self.cash = float(cash)
+        mean = model.p.cartels.loyalty_mean
+        self.loyalty = float(np.clip(model.rng.normal(mean, 0.1), 0, 1)) if loyalty is None else loyalty
+        self.active = True
+        group.plazas[node] = self
+        model.plazas[node][group.gid] = self
+
+    def step(self) -> None:
+        """Abandon a plaza the cell can no longer hold; otherwise perhaps defect.
+
+        In a leaderless group the contenders (its largest cells' bosses) defect with probability
+        ``defection_rate x (1 - loyalty)`` a week; under a leader any boss may, with
+        ``weak_leader_defection x (1 - loyalty) x`` its cell's size relative to the group's mean cell.
+        """
+        if not self.active:
+            return
+        cp = self.model.p.cartels
+        if self.members < cp.retreat_members:
+            self.dissolve()
+            return
+        group = self.group
+        if len(group.plazas) < 2:
+            return
+        if group.headless:
+            if self not in group.contenders:
+                return
+            p_defect = cp.defection_rate * (1 - self.loyalty)
+        else:
+            mean_cell = group.size / len(group.plazas)
+            p_defect = cp.weak_leader_defection * (1 - self.loyalty) * self.members / max(mean_cell, 1.0)
+        if self.model.rng.random() < p_defect:
+            succession.defect(self.model, self)
+
+    def transfer(self, group: Group) -> None:
+        """Change allegiance to ``group`` (splinter or absorption), keeping the plaza, cell and stocks."""
+        del self.group.plazas[self.node]
+        del self.model.plazas[self.node][self.group.gid]
+        other = group.plazas.get(self.node)
+        if other is not None:  # the new group already holds this plaza: merge cells
+            other.members += self.members
+            other.guns += self.guns
+            other.cash += self.cash
+            self.active = False
+            self.remove()
+            return
+        self.group = group
+        group.plazas[self.node] = self
+        self.model.plazas[self.node][group.gid] = self
+
+    def dissolve(self) -> None:
+        """Give up the plaza: members go home to the community, guns are lost."""
+        if not self.active:
+            return
+        self.active = False
+        self.model.residents[self.node] += self.members
+        self.members = 0
+        del self.group.plazas[self.node]
+        del self.model.plazas[self.node][self.group.gid]
+        self.remove()
+
+
+class Police(CellAgent):
+    """One police unit. ``funded``: paid by the policy's pillar-1 budget (else domestic base force)."""
+
+    def __init__(self, model: CartelModel, funded: bool):
+        super().__init__(model)
+        self.funded = funded
+        self.cell = model.grid[0]
+        self.target = "operators"
+
+    def step(self) -> None:
+        """Arrest at the unit's plaza: members (Epstein's saturating form), the plaza boss, a leader."""
+        model = self.model
+        pp = model.p.police
+        node = self.cell.coordinate
+        effort = (model.intelligence if self.funded else 1.0) * (1.0 - model.corruption[node])
+        rng = model.policy_rng
+        in_view = max(model.members_at[node], 1.0)
+        p_member = min(1.0 - np.exp(-pp.arrest_k * pp.unit_strength * effort / in_view), 1.0)
+        for op in list(model.plazas[node].values()):
+            caught = int(rng.binomial(op.members, p_member))
+            if self.target in ("operators", "violence"):
+                p_boss = 1.0 - np.exp(-pp.operator_exposure * effort)
+                if rng.random() < p_boss:
+                    model.operators_arrested += 1
+                    caught += min(op.members - caught, 1 + int(rng.poisson(pp.boss_crew)))
+                    op.cash = 0.0
+                    op.loyalty = model.p.cartels.loyalty_mean
+            if caught:
+                model.arrest(op, caught)
+        if self.target == "leaders":
+            for leader in list(model.leaders_at.get(node, ())):
+                protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
+                p_capture = 1.0 - np.exp(-pp.leader_exposure * effort / protection)
+                if leader.group.leader is leader and rng.random() < p_capture:
+                    mode = "kill" if rng.random() < pp.kill_share else "capture"
+                    succession.remove_leader(model, leader.group, mode)
+
+
+class Court(FixedAgent):
+    """The courts of one state: a first-in first-out backlog of cases, prison, and release.
+
+    A case is ``[node, group id, persons]``. Each week ``capacity`` persons are tried; each is
+    convicted with probability ``conviction`` (lower where officials are corrupt) and serves
+    ``sentence_weeks``; the acquitted and the released return to crime (``return_to_crime``) or home.
+    """
+
+    def __init__(self, model: CartelModel, state: str, node: int, population: float):
+        super().__init__(model)
+        self.state = state
+        self.cell = model.grid[node]
+        self.population = population
+        self.backlog: deque[list[int]] = deque()
+        self.waiting = 0  # persons in the backlog
+        self.prison: dict[int, list[tuple[int, int, int]]] = {}  # release week -> [(node, gid, persons)]
+        self.imprisoned = 0  # persons serving a sentence
+
+    @property
+    def capacity(self) -> int:
+        """Persons tried per week."""
+        return int(self.model.p.court.capacity_per_million * self.population / 1e6 * self.model.court_boost) or 1
+
+    def file(self, node: int, gid: int, persons: int) -> None:
+        self.backlog.append([node, gid, persons])
+        self.waiting += persons
+
+    def step(self) -> None:
+        model = self.model
+        todo = self.capacity
+        while todo > 0 and self.backlog:
+            case = self.backlog[0]
+            n = min(todo, case[2])
+            case[2] -= n
+            todo -= n
+            self.waiting -= n
+            if case[2] == 0:
+                self.backlog.popleft()
+            p_conv = min(1.0, model.conviction * (1.0 - model.corruption[case[0]]))
+            convicted = int(model.policy_rng.binomial(n, p_conv))
+            model.convictions += convicted
+            if convicted:
+                release = model.week + model.p.court.sentence_weeks
+                self.prison.setdefault(release, []).append((case[0], case[1], convicted))
+                self.imprisoned += convicted
+            model.release(case[0], case[1], n - convicted)
+        for node, gid, persons in self.prison.pop(model.week, ()):
+            self.imprisoned -= persons
+            model.release(node, gid, persons)
+
+
+class Community(FixedAgent):
+    """The residents of one node. State lives in the model's per-node arrays (read through properties)."""
+
+    def __init__(self, model: CartelModel, node: int):
+        super().__init__(model)
+        self.node = node
+        self.cell = model.grid[node]
+
+    @property
+    def residents(self) -> int:
+        return int(self.model.residents[self.node])
+
+    @property
+    def resilience(self) -> float:
+        return float(self.model.resilience[self.node])
+
+    @property
+    def opportunity(self) -> float:
+        return float(self.model.opportunity[self.node])
+
+    @staticmethod
+    def update_all(model: CartelModel) -> None:
+        """Weekly, for every node at once: violence erodes resilience, which relaxes toward its
+        target; prevention raises the target with diminishing returns; corruption follows bribes."""
+        cp, pp = model.p.community, model.p.police
+        per_10k = model.homicides / np.maximum(model.population / 1e4, 1e-9)
+        target = model.resilience0 + (1 - model.resilience0) * model.prevention_lift
+        model.resilience += cp.resilience_recovery * (target - model.resilience) - cp.violence_erosion * per_10k
+        np.clip(model.resilience, 0.0, 1.0, out=model.resilience)
+        pop_m = np.maximum(model.population / 1e6, 1e-6)
+        c = model.corruption
+        c += pp.bribe_effect * model.bribes / pop_m * (1 - c) - model.vetting * c + 0.005 * (model.corruption0 - c)
+        np.clip(c, 0.0, 1.0, out=c)
+        model.bribes[:] = 0.0

@@ -1,0 +1,34 @@
+"""Pillar 3, the border: guns flow south, drugs flow north.
+
+- Guns: ``scenario.gun_inflow / 52`` (pro-rated to the territory's share of Mexico's population) a week, less the share interdicted, are sold to cells
+  (see :mod:`sim.cells`).
+- Drugs: ``scenario.drug_revenue_musd / 52`` a week, less the share seized, is earned by the plazas
+  that hold the corridors, in proportion to their trafficking value.
+Interdiction grows with border spending S (US$ M/yr) with diminishing returns: max x S / (S + half).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CartelModel
+
+
+def interdiction(maximum: float, spend_musd: float, half_musd: float) -> float:
+    """Share of a flow stopped at the border for a yearly spend (US$ M)."""
+    return maximum * spend_musd / (spend_musd + half_musd) if spend_musd > 0 else 0.0
+
+
+def weekly_flows(model: CartelModel) -> None:
+    """Set this week's gun supply (guns) and each node's drug revenue and extortion (US$ M)."""
+    s = model.p.scenario
+    model.gun_supply = float(model.rng.poisson(s.gun_inflow * model.scale / 52.0 * (1.0 - model.gun_interdiction)))
+    held = model.members_at > 0
+    weight = model.value * held
+    total = weight.sum()
+    revenue = s.drug_revenue_musd * model.scale / 52.0 * (1.0 - model.drug_interdiction)
+    model.node_revenue = revenue * weight / total if total > 0 else np.zeros(model.n_nodes)
+    model.extortion = s.extortion_rate / 52.0 * model.population * (1.0 - model.resilience) * held

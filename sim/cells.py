@@ -1,0 +1,71 @@
+"""The weekly life of every cell at once (vectorised over operators): income, tribute, guns,
+recruitment from the local community, exits at saturation, and loyalty.
+
+Forms (per cell c at node i, one week; Prieto-Curiel et al. 2023 turned into local terms):
+
+- income_c = (drug revenue_i + extortion_i) x m_c / M_i            (US$ M; M_i: members at i)
+- recruits_c ~ Poisson(rho x s x m_c x vulnerability_i)            (s: scenario.recruitment_scale)
+- exits_c ~ Binomial(m_c, omega x M_i / K_i)                        (K_i: capacity of the plaza)
+- vulnerability_i = (1-r_i)(1-o_i) / ((1-r0)(1-o0)) x (1 - prevention cut_i)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CartelModel
+
+
+def update(model: CartelModel) -> None:
+    ops = model.active_operators()
+    if not ops:
+        return
+    p, rng = model.p, model.rng
+    cp = p.cartels
+    n = len(ops)
+    node = np.fromiter((o.node for o in ops), np.int64, n)
+    m = np.fromiter((o.members for o in ops), np.float64, n)
+    guns = np.fromiter((o.guns for o in ops), np.float64, n)
+    cash = np.fromiter((o.cash for o in ops), np.float64, n)
+    loyal = np.fromiter((o.loyalty for o in ops), np.float64, n)
+    headless = np.fromiter((o.group.headless for o in ops), bool, n)
+    members_at = model.members_at  # computed by model.census() before this call
+    share = m / np.maximum(members_at[node], 1.0)
+
+    # income and tribute
+    income = (model.node_revenue[node] + model.extortion[node]) * share
+    tribute = cp.tribute_share * income
+    cash += income - tribute
+    for o, t in zip(ops, tribute):
+        o.group.cash += t
+
+    # guns: the week's southbound supply is shared out by what each cell spends
+    demand = cp.gun_spend_share * cash / cp.gun_price_musd
+    total = demand.sum()
+    bought = demand if total <= model.gun_supply else demand * (model.gun_supply / total)
+    cash = (cash - bought * cp.gun_price_musd) * (1.0 - cp.cash_burn)
+    guns = guns * (1.0 - cp.gun_depreciation) + bought
+
+    # recruitment and exits
+    lam = cp.recruitment_rate * p.scenario.recruitment_scale * m * model.vulnerability[node]
+    recruits = rng.poisson(lam).astype(np.float64)
+    pool = model.residents * p.community.youth_share
+    wanted = np.bincount(node, weights=recruits, minlength=model.n_nodes)
+    scale = np.where(wanted > pool, pool / np.maximum(wanted, 1.0), 1.0)
+    recruits = np.floor(recruits * scale[node])
+    p_exit = np.minimum(cp.saturation * members_at[node] / model.capacity[node], 1.0)
+    exits = rng.binomial(m.astype(np.int64), p_exit).astype(np.float64)
+    np.add.at(model.residents, node, exits - recruits)
+    m += recruits - exits
+    model.recruits += int(recruits.sum())
+
+    # loyalty: settles toward its mean under a leader, erodes while the succession is open
+    loyal = np.where(headless, loyal - 0.02, loyal + 0.01 * (cp.loyalty_mean - loyal))
+    np.clip(loyal, 0.0, 1.0, out=loyal)
+
+    for o, mi, gi, ci, li in zip(ops, m.astype(np.int64).tolist(), guns.tolist(), cash.tolist(), loyal.tolist()):
+        o.members, o.guns, o.cash, o.loyalty = mi, gi, ci, li
+    model.census()

@@ -1,0 +1,106 @@
+"""Fights over plazas: expansion into neighbouring plazas and Lanchester-style attrition where
+rival groups meet (a contested plaza).
+
+Force multiplier of a cell with g guns per member:  L = 1 + gun_lethality x g / (g + guns_half).
+Weekly death probability of a member of cell a in a contested plaza:
+
+    q_a = lethality x D x sum_b  k_ab x L_b x m_b / (m_a + m_b),    D = exp(-deterrence x police units)
+
+(k_ab = splinter_rivalry between a splinter and its parent, else 1). Civilians die alongside
+(``civilian_ratio`` per member killed) and are preyed on by cells (``predation_rate`` per member,
+reduced to ``predation_held`` where one group holds the plaza unchallenged).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .agents import MiddleOperator
+    from .model import CartelModel
+
+
+def force_multiplier(model: CartelModel, op: MiddleOperator) -> float:
+    """How much a cell's guns multiply its fighting strength (1 unarmed, up to 1 + gun_lethality)."""
+    cp = model.p.cartels
+    gpm = op.guns / max(op.members, 1)
+    return 1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half)
+
+
+def expand(model: CartelModel, op: MiddleOperator) -> None:
+    """The cell sends ``expansion_share`` of its members to a neighbouring plaza its group lacks.
+
+    Targets are drawn in proportion to 0.2 + trafficking value. An empty plaza is simply taken;
+    a held one is attacked with probability equal to the expected chance of prevailing.
+    """
+    from .agents import MiddleOperator
+
+    rng, gid = model.rng, op.group.gid
+    options = [j for j in model.neighbours[op.node] if gid not in model.plazas[j]]
+    if not options:
+        return
+    w = 0.2 + model.value[options]
+    j = options[int(rng.choice(len(options), p=w / w.sum()))]
+    send = int(model.p.cartels.expansion_share * op.members)
+    mult = force_multiplier(model, op)
+    defenders = model.plazas[j]
+    if defenders:
+        enemy = sum(d.members * force_multiplier(model, d) for d in defenders.values())
+        own = send * mult
+        if rng.random() >= own / (own + enemy):
+            return
+        model.attacks += 1
+    guns = op.guns * send / max(op.members, 1)
+    op.members -= send
+    op.guns -= guns
+    MiddleOperator(model, op.group, j, send, guns=guns, loyalty=op.loyalty)
+
+
+def fight(model: CartelModel) -> None:
+    """Attrition in every contested plaza; beaten cells withdraw."""
+    cp = model.p.cartels
+    rng = model.rng
+    for j in model.contested_nodes():
+        ops = [o for o in model.plazas[j].values() if o.members > 0]
+        if len(ops) < 2:
+            continue
+        m = np.array([o.members for o in ops], dtype=np.float64)
+        mult = np.array([force_multiplier(model, o) for o in ops])
+        kin = np.array([[cp.splinter_rivalry if a.group.kin(b.group) else 1.0 for b in ops] for a in ops])
+        np.fill_diagonal(kin, 0.0)
+        pressure = kin * (mult * m)[None, :] / (m[:, None] + m[None, :])
+        deterrence = np.exp(-model.p.police.deterrence * model.units_at[j])
+        q = np.minimum(cp.lethality * deterrence * pressure.sum(axis=1), 0.5)
+        deaths = rng.binomial(m.astype(np.int64), q)
+        for o, d in zip(ops, deaths.tolist()):
+            if d:
+                model.kill_members(o, d)
+        killed = int(deaths.sum())
+        model.kill_civilians(j, int(rng.poisson(cp.civilian_ratio * killed)))
+        enemy = (mult * m).sum() - mult * m
+        for o, e in zip(ops, enemy.tolist()):
+            if o.active and o.members * force_multiplier(model, o) < 0.25 * e and rng.random() < 0.3:
+                withdraw(model, o)
+
+
+def predation(model: CartelModel) -> None:
+    """Civilians killed by cells (executions, extortion), higher where the plaza is contested."""
+    cp = model.p.cartels
+    factor = np.where(model.groups_at >= 2, 1.0, cp.predation_held)
+    lam = cp.predation_rate * factor * model.members_at * (1.0 - model.resilience)
+    victims = model.rng.poisson(lam)
+    for j in np.flatnonzero(victims):
+        model.kill_civilians(int(j), int(victims[j]))
+
+
+def withdraw(model: CartelModel, op: MiddleOperator) -> None:
+    """A beaten cell falls back to its group's strongest neighbouring plaza, or goes home."""
+    home = [op.group.plazas[k] for k in model.neighbours[op.node] if k in op.group.plazas]
+    if home:
+        to = max(home, key=lambda o: o.members)
+        to.members += op.members
+        to.guns += op.guns
+        op.members = 0
+    op.dissolve()

@@ -1,0 +1,118 @@
+"""Outcomes: the weekly timeseries (through Mesa's DataCollector) and the optional node table.
+
+Weekly flows (homicides, recruits, splinters, arrests, convictions, removals) count what happened
+during week ``step``; stocks (members, groups, guns, resilience) are read at its end.
+
+- ``effective_groups``: 1 / sum_g s_g^2 with s_g group g's share of all members (inverse
+  Herfindahl index; equals the number of groups when they are of equal size).
+- ``impunity``: 1 - convictions / homicides over the last 52 weeks, in [0, 1].
+- ``contested_plazas``: nodes where cells of two or more groups are present.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from mesa import DataCollector
+
+if TYPE_CHECKING:
+    from .model import CartelModel
+
+# column name -> model attribute that holds it (attribute-name reporters are cheap and picklable)
+COLUMNS = {
+    "step": "week",
+    "homicides": "homicides_total",
+    "homicides_members": "members_killed",
+    "homicides_civilians": "civilians_killed",
+    "homicides_background": "background_killed",
+    "members": "members_total",
+    "recruits": "recruits",
+    "groups_active": "groups_active",
+    "effective_groups": "effective_groups",
+    "largest_group_share": "largest_group_share",
+    "splinters": "splinters",
+    "leaderless_groups": "leaderless_groups",
+    "leaders_removed": "leaders_removed",
+    "operators_arrested": "operators_arrested",
+    "members_arrested": "members_arrested",
+    "convictions": "convictions",
+    "backlog": "backlog",
+    "prisoners": "prisoners",
+    "impunity": "impunity",
+    "guns": "guns_total",
+    "resilience": "resilience_mean",
+    "corruption": "corruption_mean",
+    "plazas_held": "plazas_held",
+    "contested_plazas": "contested_plazas",
+}
+
+NODE_COLUMNS = ("step", "node", "homicides", "controller", "members")
+
+
+class Recorder:
+    """Computes the weekly outcomes and keeps the node table when asked to."""
+
+    def __init__(self, model: CartelModel):
+        self.window_h: deque[int] = deque(maxlen=52)
+        self.window_c: deque[int] = deque(maxlen=52)
+        self.collector = DataCollector(model_reporters=dict(COLUMNS))
+        self.nodes = model.p.output.nodes
+        if self.nodes:
+            shape = (model.p.steps, model.n_nodes)
+            self.node_homicides = np.zeros(shape, np.int32)
+            self.node_controller = np.full(shape, -1, np.int32)
+            self.node_members = np.zeros(shape, np.int32)
+
+    def measure(self, model: CartelModel) -> None:
+        ops = model.active_operators()
+        model.homicides_total = int(model.homicides.sum())
+        model.members_total = int(sum(o.members for o in ops))
+        model.guns_total = float(sum(o.guns for o in ops))
+        sizes = np.array([g.members for g in model.groups.values() if g.alive], dtype=np.float64)
+        model.groups_active = len(sizes)
+        total = sizes.sum()
+        shares = sizes / total if total > 0 else sizes
+        model.effective_groups = float(1.0 / np.square(shares).sum()) if total > 0 else 0.0
+        model.largest_group_share = float(shares.max()) if total > 0 else 0.0
+        model.leaderless_groups = sum(1 for g in model.groups.values() if g.alive and g.headless)
+        model.backlog = sum(c.waiting for c in model.courts)
+        model.prisoners = sum(c.imprisoned for c in model.courts)
+        self.window_h.append(model.homicides_total)
+        self.window_c.append(model.convictions)
+        h = sum(self.window_h)
+        model.impunity = float(np.clip(1.0 - sum(self.window_c) / h, 0.0, 1.0)) if h > 0 else 1.0
+        pop = model.population
+        model.resilience_mean = float((model.resilience * pop).sum() / pop.sum())
+        model.corruption_mean = float((model.corruption * pop).sum() / pop.sum())
+        model.plazas_held = int((model.groups_at > 0).sum())
+        model.contested_plazas = int((model.groups_at >= 2).sum())
+        self.collector.collect(model)
+        if self.nodes and model.week <= model.p.steps:
+            self._record_nodes(model, model.week - 1)
+
+    def _record_nodes(self, model: CartelModel, t: int) -> None:
+        self.node_homicides[t] = model.homicides
+        self.node_members[t] = model.members_at
+        for j, cells in enumerate(model.plazas):
+            if cells:
+                self.node_controller[t, j] = max(cells.values(), key=lambda o: o.members).group.gid
+
+    def timeseries(self) -> pd.DataFrame:
+        df = self.collector.get_model_vars_dataframe().reset_index(drop=True)
+        return df.astype({"step": "int64"})
+
+    def node_table(self, weeks: int) -> pd.DataFrame:
+        """One row per node per week (``weeks`` recorded so far)."""
+        if not self.nodes:
+            raise ValueError("node output is off: set output.nodes=true")
+        n = self.node_homicides.shape[1]
+        return pd.DataFrame({
+            "step": np.repeat(np.arange(1, weeks + 1), n),
+            "node": np.tile(np.arange(n), weeks),
+            "homicides": self.node_homicides[:weeks].ravel(),
+            "controller": self.node_controller[:weeks].ravel(),
+            "members": self.node_members[:weeks].ravel(),
+        })

@@ -1,0 +1,359 @@
+"""CartelModel: the Mesa model that ties territory, agents, policy and outcomes together.
+
+One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
+
+1. timed interventions fire (:func:`sim.policy.intervene`);
+2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`);
+3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
+4. leaders bribe and order expansion (``CartelLeader.step``, random order);
+5. fights in contested plazas (:func:`sim.conflict.fight`);
+6. successions: leaderless groups fight, split, or settle (:func:`sim.succession.update`);
+7. operators abandon lost plazas or defect (``MiddleOperator.step``, random order);
+8. police are deployed and arrest (:func:`sim.policy.deploy`, ``Police.step``);
+9. courts try cases and release prisoners (``Court.step``);
+10. predation and background homicides; communities update (``Community.update_all``);
+11. outcomes are recorded (:class:`sim.metrics.Recorder`).
+
+Random streams: one root seed spawns three independent generators (numpy ``SeedSequence.spawn``):
+the territory's, the world's (``model.rng``, ``model.random``: everything cartels and communities
+do) and the policy's (``model.policy_rng``: police and courts). Two policies on the same seed
+therefore face the same territory and the same world draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.agentset import AgentSet
+from mesa.discrete_space import Network
+
+from . import border, cells, conflict, policy, succession, territory
+from .agents import CartelLeader, Community, Court, MiddleOperator, Police
+from .groups import Group
+from .metrics import Recorder
+from .params import Params, from_dict, from_kwargs
+
+MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it
+
+
+class CartelModel(mesa.Model):
+    """Cartel fragmentation and violence under a security budget.
+
+    Build it from a :class:`~sim.params.Params`, from a config mapping (:meth:`from_config`), or
+    with Mesa-style keywords: ``CartelModel(rng=1, policy="kingpin", territory="mexico_states",
+    steps=104, policy__shares__prevention=0.5)``. ``rng`` (or ``seed``) is the root seed.
+    """
+
+    def __init__(self, rng: int | None = None, params: Params | None = None, **kwargs: Any):
+        if params is None:
+            if rng is not None:
+                kwargs["seed"] = rng
+            params = from_kwargs(**kwargs)
+        elif kwargs:
+            raise TypeError("pass either params or keyword overrides, not both")
+        elif rng is not None:
+            params.seed = int(rng)
+        self.p = params
+        terr_ss, world_ss, policy_ss = np.random.SeedSequence(params.seed).spawn(3)
+        super().__init__(rng=np.random.default_rng(world_ss))
+        self.policy_rng = np.random.default_rng(policy_ss)
+        self.territory = territory.build(params.territory, params.community, np.random.default_rng(terr_ss))
+        self.grid = Network(self.territory, random=self.random, layout=None)
+        self._init_nodes()
+        self._init_counters()
+        policy.apply_levers(self)
+        self._init_agents()
+        self.recorder = Recorder(self)
+        self.datacollector = self.recorder.collector
+        self.census()
+        self.running = True
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> CartelModel:
+        """Build from a Params, a nested mapping, or an OmegaConf/Hydra config."""
+        if isinstance(cfg, Params):
+            return cls(params=cfg)
+        if hasattr(cfg, "_metadata"):  # an OmegaConf container, without importing omegaconf here
+            from omegaconf import OmegaConf
+
+            cfg = OmegaConf.to_container(cfg, resolve=True)
+        return cls(params=from_dict(dict(cfg)))
+
+    # ------------------------------------------------------------------------------------------
+    # Set-up
+    # ------------------------------------------------------------------------------------------
+    def _init_nodes(self) -> None:
+        g, p = self.territory, self.p
+        self.n_nodes = n = g.number_of_nodes()
+        attr = lambda key: np.array([g.nodes[i][key] for i in range(n)], dtype=np.float64)  # noqa: E731
+        self.population = attr("population")
+        self.scale = self.population.sum() / MEXICO_POPULATION
+        self.value = attr("value")
+        self.opportunity = attr("opportunity")
+        self.resilience0 = attr("resilience")
+        self.resilience = self.resilience0.copy()
+        corruption = self.rng.normal(p.police.corruption_mean, 0.08, n)
+        self.corruption0 = np.clip(corruption, 0.0, 1.0)
+        self.corruption = self.corruption0.copy()
+        cp = p.cartels
+        self.capacity = np.maximum(cp.capacity_per_capita * self.population * (1 + cp.capacity_value_weight * self.value), 1.0)
+        self.residents = np.round(self.population)
+        self.neighbours = [list(g.neighbors(i)) for i in range(n)]
+        self.plazas: list[dict[int, MiddleOperator]] = [{} for _ in range(n)]
+        self.homicides = np.zeros(n, np.int64)
+        self.violence_recent = np.zeros(n)
+        self.bribes = np.zeros(n)
+        self.units_at = np.zeros(n, np.int64)
+        self.members_at = np.zeros(n)
+        self.groups_at = np.zeros(n, np.int64)
+        self.node_revenue = np.zeros(n)
+        self.extortion = np.zeros(n)
+        self.leaders_at: dict[int, list[CartelLeader]] = {}
+
+    def _init_counters(self) -> None:
+        self.dead = 0
+        self.groups: dict[int, Group] = {}
+        self._next_gid = 0
+        self.events: list[dict] = []
+        self.gun_supply = 0.0
+        self._reset_week()
+
+    def _init_agents(self) -> None:
+        p, g = self.p, self.territory
+        states: dict[str, list[int]] = {}
+        for i in range(self.n_nodes):
+            states.setdefault(g.nodes[i].get("state", "all"), []).append(i)
+            Community(self, i)
+        self.courts: list[Court] = []
+        self.state_of = np.zeros(self.n_nodes, np.int64)
+        for k, (name, nodes) in enumerate(sorted(states.items())):
+            seat = max(nodes, key=lambda i: self.population[i])
+            self.courts.append(Court(self, name, seat, float(self.population[nodes].sum())))
+            self.state_of[nodes] = k
+        base = int(round(p.police.base_units_per_million * self.population.sum() / 1e6))
+        funded = int(round(self.funded_units * self.scale))
+        self.police = [Police(self, funded=False) for _ in range(base)] + [Police(self, funded=True) for _ in range(funded)]
+        self._init_groups()
+        self._update_vulnerability()
+
+    def _init_groups(self) -> None:
+        """Initial organisations: headquarters on high-value nodes, spread apart; each holds the
+        high-value nodes nearest to it (``initial_coverage`` of all nodes)."""
+        import networkx as nx
+
+        cp, rng = self.p.cartels, self.rng
+        order = np.argsort(-(self.value + rng.uniform(0, 0.2, self.n_nodes)))
+        hqs: list[int] = []
+        min_gap = max(1, int(np.sqrt(self.n_nodes) / 4))
+        for j in order.tolist():
+            if len(hqs) == cp.initial_groups:
+                break
+            if all(nx.shortest_path_length(self.territory, j, h) >= min_gap for h in hqs):
+                hqs.append(j)
+        for j in order.tolist():  # fewer spread-out nodes than groups: fill in without the gap
+            if len(hqs) == min(cp.initial_groups, self.n_nodes):
+                break
+            if j not in hqs:
+                hqs.append(j)
+        n_held = max(len(hqs), int(round(cp.initial_coverage * self.n_nodes)))
+        held = set(order[:n_held].tolist()) | set(hqs)
+        nearest = {}
+        for k, h in enumerate(hqs):
+            for j, d in nx.single_source_shortest_path_length(self.territory, h).items():
+                if j in held and (j not in nearest or d < nearest[j][0]):
+                    nearest[j] = (d, k)
+        total = cp.initial_members_per_capita * self.population.sum()
+        held_nodes = sorted(nearest)
+        weights = self.capacity[held_nodes] / self.capacity[held_nodes].sum()
+        groups = [self.new_group(parent=-1) for _ in hqs]
+        for j, w in zip(held_nodes, weights):
+            m = int(round(total * w))
+            if m < cp.retreat_members:
+                continue
+            self.residents[j] -= m
+            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=float(m))
+        for group in groups:
+            if group.plazas:
+                succession.appoint(self, group)
+
+    def new_group(self, parent: int) -> Group:
+        group = Group(gid=self._next_gid, founded=self.week, parent=parent)
+        self.groups[group.gid] = group
+        self._next_gid += 1
+        return group
+
+    # ------------------------------------------------------------------------------------------
+    # The week
+    # ------------------------------------------------------------------------------------------
+    @property
+    def week(self) -> int:
+        """The current week: during step t, t (Mesa's step counter)."""
+        return self.steps
+
+    def step(self) -> None:
+        self._reset_week()
+        policy.intervene(self)
+        border.weekly_flows(self)
+        cells.update(self)
+        self._leaders().shuffle_do("step")
+        self.census()
+        conflict.fight(self)
+        succession.update(self)
+        self._operators().shuffle_do("step")
+        self._bury_groups()
+        self.census()
+        policy.deploy(self)
+        for unit in self.police:
+            unit.step()
+        for court in self.courts:
+            court.step()
+        self.census()
+        conflict.predation(self)
+        self._background_homicides()
+        Community.update_all(self)
+        self._update_vulnerability()
+        self.violence_recent = 0.9 * self.violence_recent + 0.1 * self.homicides
+        self.recorder.measure(self)
+        if self.week >= self.p.steps:
+            self.running = False
+
+    def run(self, progress: bool = False) -> pd.DataFrame:
+        """Run to ``steps`` weeks and return the timeseries (one row per week)."""
+        weeks = range(self.week, self.p.steps)
+        if progress:
+            from tqdm.auto import tqdm
+
+            weeks = tqdm(weeks, desc="weeks", unit="wk", leave=False, disable=None)
+        for _ in weeks:
+            self.step()
+        return self.timeseries()
+
+    def timeseries(self) -> pd.DataFrame:
+        return self.recorder.timeseries()
+
+    def node_table(self) -> pd.DataFrame:
+        return self.recorder.node_table(self.week)
+
+    def summary(self) -> dict[str, Any]:
+        """End-of-run outcomes (last week's stocks, yearly flows over the last 52 weeks, totals)."""
+        ts = self.timeseries()
+        last = ts.iloc[-1]
+        year = ts.tail(52)
+        return {
+            "weeks": int(last["step"]),
+            "homicides_last_year": int(year["homicides"].sum()),
+            "homicides_total": int(ts["homicides"].sum()),
+            "homicide_rate_last_year": float(year["homicides"].sum() / self.population.sum() * 1e5 * 52 / len(year)),
+            "members": int(last["members"]),
+            "groups_active": int(last["groups_active"]),
+            "effective_groups": float(last["effective_groups"]),
+            "largest_group_share": float(last["largest_group_share"]),
+            "splinters_total": int(ts["splinters"].sum()),
+            "leaders_removed_total": int(ts["leaders_removed"].sum()),
+            "operators_arrested_total": int(ts["operators_arrested"].sum()),
+            "recruits_last_year": int(year["recruits"].sum()),
+            "impunity": float(last["impunity"]),
+            "contested_plazas": int(last["contested_plazas"]),
+            "interventions": self.events,
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # Bookkeeping used by the submodels (people are conserved: see people_total)
+    # ------------------------------------------------------------------------------------------
+    def _reset_week(self) -> None:
+        self.homicides = np.zeros(getattr(self, "n_nodes", 0), np.int64)
+        self.recruits = self.splinters = self.leaders_removed = self.operators_arrested = 0
+        self.members_arrested = self.convictions = self.attacks = 0
+        self.members_killed = self.civilians_killed = self.background_killed = 0
+
+    def _leaders(self) -> AgentSet:
+        return self.agents_by_type.get(CartelLeader, AgentSet([], random=self.random))
+
+    def _operators(self) -> AgentSet:
+        return self.agents_by_type.get(MiddleOperator, AgentSet([], random=self.random))
+
+    def active_operators(self) -> list[MiddleOperator]:
+        return [o for o in self._operators() if o.active]
+
+    def census(self) -> None:
+        """Recount members and groups present at each node."""
+        ops = self.active_operators()
+        nodes = np.fromiter((o.node for o in ops), np.int64, len(ops))
+        members = np.fromiter((o.members for o in ops), np.float64, len(ops))
+        self.members_at = np.bincount(nodes, weights=members, minlength=self.n_nodes)
+        self.groups_at = np.bincount(nodes, minlength=self.n_nodes)
+        sizes: dict[int, int] = {}
+        for o in ops:
+            sizes[o.group.gid] = sizes.get(o.group.gid, 0) + o.members
+        for gid, group in self.groups.items():
+            group.size = sizes.get(gid, 0)
+
+    def contested_nodes(self) -> list[int]:
+        return np.flatnonzero(self.groups_at >= 2).tolist()
+
+    def kill_members(self, op: MiddleOperator, deaths: int) -> None:
+        deaths = min(deaths, op.members)
+        op.guns *= 1.0 - deaths / max(op.members, 1)
+        op.members -= deaths
+        self.homicides[op.node] += deaths
+        self.members_killed += deaths
+        self.dead += deaths
+
+    def kill_civilians(self, node: int, victims: int) -> None:
+        victims = int(min(victims, self.residents[node]))
+        self.residents[node] -= victims
+        self.homicides[node] += victims
+        self.civilians_killed += victims
+        self.dead += victims
+
+    def arrest(self, op: MiddleOperator, persons: int) -> None:
+        """Members taken into custody: guns seized in proportion, a case filed with the state's court."""
+        persons = min(persons, op.members)
+        op.guns *= 1.0 - persons / max(op.members, 1)
+        op.members -= persons
+        self.members_arrested += persons
+        self.courts[self.state_of[op.node]].file(op.node, op.group.gid, persons)
+
+    def release(self, node: int, gid: int, persons: int) -> None:
+        """People leaving court or prison: a share rejoins a cell at their node, the rest go home."""
+        if persons <= 0:
+            return
+        back = int(self.policy_rng.binomial(persons, self.p.court.return_to_crime))
+        cells_here = self.plazas[node]
+        cell = cells_here.get(gid) or (max(cells_here.values(), key=lambda o: o.members) if cells_here else None)
+        if cell is None:
+            back = 0
+        else:
+            cell.members += back
+        self.residents[node] += persons - back
+
+    def _bury_groups(self) -> None:
+        """Groups that hold no plaza are gone; a leader without a group goes home."""
+        for gid in [gid for gid, g in self.groups.items() if not g.alive]:
+            group = self.groups.pop(gid)
+            if group.leader is not None:
+                self.residents[group.leader.node] += 1
+                group.leader.leave()
+
+    def _background_homicides(self) -> None:
+        rate = self.p.scenario.background_homicide_rate / 1e5 / 52.0
+        victims = np.minimum(self.rng.poisson(rate * self.population), self.residents).astype(np.int64)
+        self.residents -= victims
+        self.homicides += victims
+        self.background_killed = int(victims.sum())
+        self.dead += self.background_killed
+
+    def _update_vulnerability(self) -> None:
+        cp = self.p.community
+        base = (1 - cp.resilience_mean) * (1 - cp.opportunity_mean)
+        self.vulnerability = (1 - self.resilience) * (1 - self.opportunity) / base * (1 - self.prevention_cut)
+
+    def people_total(self) -> int:
+        """Residents + members + leaders + people in court or prison + the dead: constant in a run."""
+        leaders = sum(1 for g in self.groups.values() if g.leader is not None)
+        ops = self.active_operators()
+        return int(self.residents.sum() + sum(o.members for o in ops) + leaders
+                   + sum(c.waiting + c.imprisoned for c in self.courts) + self.dead)

@@ -1,0 +1,111 @@
+"""The policy: a yearly budget split across the four Mérida pillars, a targeting choice for police,
+and timed interventions. Presets are in :data:`sim.params.POLICIES`.
+
+Levers derived from the spending S_k (US$ M/yr) of pillar k:
+
+- disruption: ``S_1 / unit_cost`` funded police units; intelligence = 1 + gain x S_1/100;
+- rule of law: court capacity x (1 + capacity_gain x S_2/100), conviction probability
+  x (1 + rule_of_law_gain x S_2/100), vetting that cuts corruption by vetting_effect x S_2/100 a week;
+- border: gun and drug interdiction, see :mod:`sim.border`;
+- prevention: spread over nodes by need (young people x (1 - resilience)); with x_i the node's
+  spending per young person relative to ``prevention_half_musd`` spread nationally,
+  recruitment cut_i = prevention_effect x takeup x x_i / (1 + x_i) (diminishing returns) and the
+  community's resilience target rises by (1 - r0_i) x 0.5 x x_i / (1 + x_i).
+
+All draws of police and courts use the policy's random stream, never the world's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import border, succession
+
+if TYPE_CHECKING:
+    from .model import CartelModel
+    from .params import Intervention
+
+
+def spending(model: CartelModel) -> dict[str, float]:
+    """US$ M a year per pillar."""
+    pol = model.p.policy
+    return {k: pol.budget_musd * getattr(pol.shares, k) for k in ("disruption", "rule_of_law", "border", "prevention")}
+
+
+def apply_levers(model: CartelModel) -> None:
+    """Set the model's policy-dependent quantities from the budget (once, at start)."""
+    p, s = model.p, spending(model)
+    model.funded_units = int(round(s["disruption"] / p.police.unit_cost_musd))
+    model.intelligence = 1.0 + p.police.intelligence_gain * s["disruption"] / 100.0
+    model.court_boost = 1.0 + p.court.capacity_gain * s["rule_of_law"] / 100.0
+    model.conviction = min(1.0, p.court.conviction_base * (1.0 + p.court.rule_of_law_gain * s["rule_of_law"] / 100.0))
+    model.vetting = p.police.vetting_effect * s["rule_of_law"] / 100.0
+    model.gun_interdiction = border.interdiction(p.border.gun_interdiction_max, s["border"], p.border.half_musd)
+    model.drug_interdiction = border.interdiction(p.border.drug_interdiction_max, s["border"], p.border.half_musd)
+    cp = p.community
+    youth = model.population * cp.youth_share
+    need = youth * (1.0 - model.resilience0)
+    x = s["prevention"] / cp.prevention_half_musd * (need / need.sum()) * (youth.sum() / np.maximum(youth, 1e-9))
+    saturation = x / (1.0 + x)
+    model.prevention_cut = cp.prevention_effect * cp.takeup * saturation
+    model.prevention_lift = 0.5 * saturation
+
+
+def deploy(model: CartelModel) -> None:
+    """Place every police unit for this week: base units where members are; funded ones by targeting."""
+    rng = model.policy_rng
+    members = model.members_at
+    by_members = members / members.sum() if members.sum() > 0 else None
+    targeting = model.p.policy.targeting
+    funded = [u for u in model.police if u.funded]
+    base = [u for u in model.police if not u.funded]
+    _place(model, base, by_members, "operators")
+    if targeting == "leaders":
+        led = sorted((g for g in model.groups.values() if g.leader is not None), key=lambda g: -g.size)
+        n_targets = min(len(led), max(1, math.ceil(len(funded) / 10)))
+        for k, unit in enumerate(funded):
+            unit.target = "leaders"
+            unit.cell = model.grid[led[k % n_targets].leader.node] if n_targets else unit.cell
+    elif targeting == "operators":
+        _place(model, funded, by_members, "operators")
+    else:
+        recent = model.violence_recent + 1e-9 * (members > 0)
+        _place(model, funded, recent / recent.sum() if recent.sum() > 0 else by_members, "violence")
+    model.units_at = np.bincount([u.cell.coordinate for u in model.police], minlength=model.n_nodes)
+    model.leaders_at = {}
+    for g in model.groups.values():
+        if g.leader is not None:
+            model.leaders_at.setdefault(g.leader.node, []).append(g.leader)
+
+
+def _place(model: CartelModel, units: list, weights: np.ndarray | None, target: str) -> None:
+    if not units or weights is None:
+        return
+    nodes = model.policy_rng.choice(model.n_nodes, size=len(units), p=weights)
+    for unit, j in zip(units, nodes.tolist()):
+        unit.target = target
+        unit.cell = model.grid[j]
+
+
+def intervene(model: CartelModel) -> None:
+    """Fire the timed interventions whose ``at_step`` is this week."""
+    for iv in model.p.interventions:
+        if iv.at_step == model.week:
+            _remove_leader(model, iv)
+
+
+def _remove_leader(model: CartelModel, iv: Intervention) -> None:
+    if iv.group == "largest":
+        alive = [g for g in model.groups.values() if g.alive]
+        group = max(alive, key=lambda g: g.members) if alive else None
+    else:
+        group = model.groups.get(iv.group)
+    record = {"kind": iv.kind, "at_step": iv.at_step, "mode": iv.mode, "group": None, "plazas": [], "fired": False}
+    if group is not None and group.leader is not None:
+        record.update(group=group.gid, plazas=sorted(group.plazas), fired=True,
+                      successor=bool(group.leader.has_successor))
+        succession.remove_leader(model, group, iv.mode)
+    model.events.append(record)

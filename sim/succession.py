@@ -1,0 +1,132 @@
+"""Leader removal, succession and splintering (Jones 2013; Phillips 2015; Calderón et al. 2015).
+
+- A leader removed *with* an accepted successor (drawn at appointment with probability
+  ``cartels.succession_clarity``) is replaced at once from the group's largest cell: the group stays whole.
+- *Without* one, the group is leaderless for ``headless_weeks``: its lieutenants fight each other
+  (``internal_violence``), loyalty erodes, and each week a cell defects with probability
+  ``defection_rate x (1 - loyalty)``. A defector joins a stronger neighbouring group
+  (``absorb_share``) or founds a splinter, taking along neighbouring cells of its old group that are
+  disloyal too (a contiguous region). Only the ``lieutenants`` bosses of the largest cells contend.
+  When the interregnum ends the largest remaining cell's boss becomes leader.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .groups import Group
+
+if TYPE_CHECKING:
+    from .agents import MiddleOperator
+    from .model import CartelModel
+
+
+def appoint(model: CartelModel, group: Group) -> None:
+    """Promote the boss of the group's largest cell to leader (one person leaves that cell)."""
+    from .agents import CartelLeader
+
+    group.contenders = []
+    if not group.plazas:
+        return
+    cell = max(group.plazas.values(), key=lambda o: o.members)
+    if cell.members > 0:
+        cell.members -= 1
+    else:
+        model.residents[cell.node] -= 1
+    CartelLeader(model, group, cell.node)
+
+
+def remove_leader(model: CartelModel, group: Group, mode: str, by_state: bool = True) -> None:
+    """Take the group's leader out (``mode``: capture | kill) and open or settle the succession."""
+    leader = group.leader
+    if leader is None:
+        return
+    if by_state:
+        model.leaders_removed += 1
+    if mode == "kill":
+        model.homicides[leader.node] += 1
+        model.dead += 1
+    else:
+        model.courts[model.state_of[leader.node]].file(leader.node, group.gid, 1)
+    accepted = leader.has_successor
+    leader.leave()
+    if accepted:
+        appoint(model, group)
+    else:
+        group.headless_since = model.week
+        group.contenders = lieutenants(group, model.p.cartels.lieutenants)
+        for op in group.plazas.values():
+            op.loyalty *= 0.8
+
+
+def defect(model: CartelModel, op: MiddleOperator) -> None:
+    """The cell leaves its group: absorbed by a stronger neighbour, or founding a splinter."""
+    from .agents import CartelLeader
+
+    old, rng = op.group, model.rng
+    if rng.random() < model.p.cartels.absorb_share:
+        near = {g.gid: g for k in model.neighbours[op.node] + [op.node] for g in
+                (o.group for o in model.plazas[k].values()) if g is not old and not g.headless}
+        if near:
+            strongest = max(near.values(), key=lambda g: g.size)
+            if strongest.size > op.members:
+                op.transfer(strongest)
+                return
+    splinter = model.new_group(parent=old.gid)
+    model.splinters += 1
+    _take_region(model, op, old, splinter)
+    splinter.size = splinter.members
+    lead_cell = max(splinter.plazas.values(), key=lambda o: o.members)
+    lead_cell.members = max(lead_cell.members - 1, 0)
+    CartelLeader(model, splinter, lead_cell.node)
+
+
+def _take_region(model: CartelModel, op: MiddleOperator, old: Group, splinter: Group) -> None:
+    """The defector's cell and the contiguous disloyal cells of its old group around it join the splinter.
+
+    A breadth-first walk over the old group's plazas from the defector: each neighbouring cell
+    follows with probability 1 - loyalty, and the walk goes on only through those that follow.
+    """
+    rng = model.rng
+    op.transfer(splinter)
+    frontier = [op.node]
+    while frontier and len(old.plazas) > 1:
+        node = frontier.pop()
+        for k in model.neighbours[node]:
+            follower = old.plazas.get(k)
+            if follower is not None and len(old.plazas) > 1 and rng.random() < 1.0 - follower.loyalty:
+                follower.transfer(splinter)
+                frontier.append(k)
+
+
+def lieutenants(group: Group, count: int) -> list[MiddleOperator]:
+    """The bosses of the group's ``count`` largest cells: the contenders in a succession."""
+    return sorted(group.plazas.values(), key=lambda o: -o.members)[:count]
+
+
+def update(model: CartelModel) -> None:
+    """Leaderless groups: lieutenants fight; the interregnum ends with the largest cell's boss in charge.
+    Leaders also die or retire outside policing (``leader_mortality`` a year)."""
+    cp, rng = model.p.cartels, model.rng
+    for group in list(model.groups.values()):
+        if not group.alive:
+            continue
+        if group.headless:
+            _succession_fight(model, group)
+            if group.alive and model.week - group.headless_since >= cp.headless_weeks:
+                appoint(model, group)
+        elif rng.random() < cp.leader_mortality / 52.0:
+            remove_leader(model, group, "kill", by_state=False)
+
+
+def _succession_fight(model: CartelModel, group: Group) -> None:
+    """Cells of a leaderless group clash: each loses members in proportion to its disloyalty."""
+    from .conflict import force_multiplier
+
+    cp, rng = model.p.cartels, model.rng
+    for op in list(group.plazas.values()):
+        q = cp.lethality * cp.internal_violence * force_multiplier(model, op) * (1.0 - op.loyalty)
+        deaths = int(rng.binomial(op.members, min(q, 0.5)))
+        if deaths:
+            model.kill_members(op, deaths)
+            model.kill_civilians(op.node, int(rng.poisson(cp.civilian_ratio * deaths)))

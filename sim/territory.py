@@ -1,0 +1,166 @@
+"""Territory graphs: the places agents live on.
+
+Every builder returns a :class:`networkx.Graph` with integer node ids ``0..n-1`` and node attributes
+
+- ``name`` (str), ``state`` (str), ``population`` (persons), ``border`` (bool, on the US border),
+  ``port`` (bool, a seaport or southern entry for drugs), ``x``, ``y`` (drawing position),
+- ``value``: trafficking value in [0, 1], higher on corridors from ports and the southern entry
+  toward the US border;
+- ``opportunity``: legal opportunity in [0, 1] (legal income and jobs for the young);
+- ``resilience``: community resilience in [0, 1].
+
+Builders: :func:`synthetic` (used by ``small`` and ``national``), :func:`mexico_states`.
+All randomness comes from the generator passed in, so the same seed gives the same territory.
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+import networkx as nx
+import numpy as np
+
+from .params import CommunityParams, TerritoryParams
+
+DATA = resources.files("sim") / "data"
+STATES = 32  # federal entities the synthetic country is divided into
+
+
+def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Generator) -> nx.Graph:
+    """Build the territory named by ``params.name``."""
+    if params.name == "mexico_states":
+        graph = mexico_states()
+    else:
+        default_nodes = {"small": 40, "national": 2470}[params.name]
+        graph = synthetic(params.nodes or default_nodes, params.population, rng)
+    _add_trafficking_value(graph, rng)
+    _add_communities(graph, community, rng)
+    return graph
+
+
+# --------------------------------------------------------------------------------------------------
+# Mexico's 32 states from the packaged data file
+# --------------------------------------------------------------------------------------------------
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def mexico_states() -> nx.Graph:
+    """The 32 federal entities with land adjacency, US-border flag and 2020 population.
+
+    Sources: INEGI Censo de Población y Vivienda 2020; INEGI Marco Geoestadístico (see
+    ``sim/data/SOURCES.md``). Drug sources are the port states and Chiapas (the southern entry).
+    """
+    rows = _read_csv("mexico_states.csv")
+    required = {"node", "code", "name", "population", "border", "lat", "lon", "port"}
+    if not rows or not required <= set(rows[0]):
+        raise ValueError(f"mexico_states.csv: columns {sorted(required)} required")
+    graph = nx.Graph()
+    code_to_node = {}
+    for row in rows:
+        node = int(row["node"])
+        code_to_node[row["code"]] = node
+        graph.add_node(
+            node, name=row["name"], state=row["name"], population=float(row["population"]),
+            border=row["border"].strip().lower() == "true",
+            port=row["port"].strip().lower() == "true" or row["code"] == "CHIS",
+            x=float(row["lon"]), y=float(row["lat"]),
+        )
+    for row in _read_csv("mexico_states_adjacency.csv"):
+        for code in (row["a"], row["b"]):
+            if code not in code_to_node:
+                raise ValueError(f"mexico_states_adjacency.csv: unknown state code {code!r}")
+        graph.add_edge(code_to_node[row["a"]], code_to_node[row["b"]])
+    return graph
+
+
+# --------------------------------------------------------------------------------------------------
+# A stylised country of municipality-sized nodes
+# --------------------------------------------------------------------------------------------------
+def synthetic(n: int, population: float, rng: np.random.Generator) -> nx.Graph:
+    """A stylised country of about ``n`` municipalities on a jittered grid.
+
+    North (high ``y``) is the US border strip; the west and east edges are coasts with a few ports;
+    the south-east corner is the southern entry. Populations are log-normal (a few big cities);
+    states are the 32 regions nearest to 32 random centres.
+    """
+    if n < 4:
+        raise ValueError(f"territory.nodes: {n} (a synthetic territory needs at least 4 nodes)")
+    rows = max(2, int(round(np.sqrt(n / 1.6))))
+    cols = int(np.ceil(n / rows))
+    ids = np.arange(n)
+    r, c = ids // cols, ids % cols
+    x = (c + rng.uniform(-0.3, 0.3, n)) / max(cols - 1, 1)
+    y = (r + rng.uniform(-0.3, 0.3, n)) / max(rows - 1, 1)
+    graph = nx.Graph()
+    pop = rng.lognormal(mean=0.0, sigma=1.2, size=n)
+    pop *= population / pop.sum()
+    centres = rng.uniform(0, 1, size=(min(STATES, n), 2))
+    state = np.argmin((x[:, None] - centres[:, 0]) ** 2 + (y[:, None] - centres[:, 1]) ** 2, axis=1)
+    last_row = (n - 1) // cols
+    for i in ids:
+        graph.add_node(
+            int(i), name=f"M{i:04d}", state=f"S{state[i]:02d}", population=float(pop[i]),
+            border=bool(r[i] == last_row or (r[i] == last_row - 1 and i + cols >= n)),
+            port=False, x=float(x[i]), y=float(y[i]),
+        )
+    for i in ids:
+        right, up = i + 1, i + cols
+        if c[i] + 1 < cols and right < n:
+            graph.add_edge(int(i), int(right))
+        if up < n:
+            graph.add_edge(int(i), int(up))
+            diag = up + 1 if rng.random() < 0.5 else up - 1
+            if 0 <= diag < n and abs(diag % cols - c[i]) == 1:
+                graph.add_edge(int(i), int(diag))
+    _mark_ports(graph, r, c, cols, rng)
+    return graph
+
+
+def _mark_ports(graph: nx.Graph, r: np.ndarray, c: np.ndarray, cols: int, rng: np.random.Generator) -> None:
+    """Ports on the west and east coasts (south of the border strip) and the south-east entry."""
+    coast = [i for i in graph if (c[i] == 0 or c[i] == cols - 1) and r[i] < r.max() - 1]
+    n_ports = max(1, min(len(coast), round(len(graph) ** 0.5 / 5)))
+    for i in rng.choice(coast, size=n_ports, replace=False):
+        graph.nodes[int(i)]["port"] = True
+    graph.nodes[int(cols - 1) if cols - 1 < len(graph) else 0]["port"] = True  # south-east corner
+
+
+# --------------------------------------------------------------------------------------------------
+# Node attributes common to all territories
+# --------------------------------------------------------------------------------------------------
+def _add_trafficking_value(graph: nx.Graph, rng: np.random.Generator) -> None:
+    """Trafficking value in [0, 1]: corridors from drug sources (ports) to the US border.
+
+    Each source sends drugs along a shortest path (random edge costs, so corridors differ by seed)
+    to its nearest border node; a node's value is 0.7 x its normalised corridor traffic plus 0.3 x
+    its closeness to the border (1 on the border, falling with hops).
+    """
+    border = [i for i, d in graph.nodes(data=True) if d["border"]]
+    sources = [i for i, d in graph.nodes(data=True) if d["port"]]
+    for u, v in graph.edges:
+        graph.edges[u, v]["cost"] = float(rng.uniform(0.5, 1.5))
+    traffic = np.zeros(len(graph))
+    dist_to_border, paths = nx.multi_source_dijkstra(graph, border, weight="cost")
+    for s in sources:
+        for node in paths[s]:
+            traffic[node] += 1.0
+    hops = nx.multi_source_dijkstra_path_length(graph, border, weight=None)
+    max_hops = max(hops.values()) or 1
+    for i in graph:
+        corridor = traffic[i] / traffic.max() if traffic.max() > 0 else 0.0
+        closeness = 1.0 - hops[i] / max_hops
+        graph.nodes[i]["value"] = float(0.7 * corridor + 0.3 * closeness)
+
+
+def _add_communities(graph: nx.Graph, p: CommunityParams, rng: np.random.Generator) -> None:
+    """Legal opportunity (higher in big places) and resilience, around their configured means."""
+    logpop = np.log([graph.nodes[i]["population"] for i in graph])
+    z = (logpop - logpop.mean()) / (logpop.std() or 1.0)
+    for k, i in enumerate(graph):
+        opp = p.opportunity_mean + 0.08 * z[k] + rng.normal(0, 0.08)
+        res = p.resilience_mean + rng.normal(0, 0.08)
+        graph.nodes[i]["opportunity"] = float(np.clip(opp, 0.02, 0.98))
+        graph.nodes[i]["resilience"] = float(np.clip(res, 0.02, 0.98))
