@@ -61,9 +61,12 @@ class CartelLeader(CellAgent):
         np.add.at(self.model.bribes, nodes, spend * weights / weights.sum())
 
     def direct_expansion(self) -> None:
-        """Order Poisson(expansion_rate x plazas) attempts to take neighbouring plazas."""
-        cp = self.model.p.cartels
-        attempts = self.model.rng.poisson(cp.expansion_rate * len(self.group.plazas))
+        """Order Poisson(rate x plazas) attempts to take neighbouring plazas; a splinter in its first
+        year pushes harder: rate x (1 + splinter_push)."""
+        cp, group = self.model.p.cartels, self.group
+        young_splinter = group.parent >= 0 and self.model.week - group.founded < 52
+        rate = cp.expansion_rate * (1.0 + cp.splinter_push * young_splinter)
+        attempts = self.model.rng.poisson(rate * len(self.group.plazas))
         if attempts == 0:
             return
         ready = [op for op in self.group.plazas.values() if op.members >= cp.expansion_min_members]

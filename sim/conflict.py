@@ -7,7 +7,7 @@ Weekly death probability of a member of cell a in a contested plaza:
     q_a = lethality x D x sum_b  k_ab x L_b x m_b / (m_a + m_b),    D = exp(-deterrence x police units)
 
 (k_ab = splinter_rivalry between a splinter and its parent, else 1). Civilians die alongside
-(``civilian_ratio`` per member killed) and are preyed on by cells (``predation_rate`` per member,
+(``civilian_ratio`` per member killed, a share ``spillover`` of them in neighbouring plazas) and are preyed on by cells (``predation_rate`` per member,
 reduced to ``predation_held`` where one group holds the plaza unchallenged).
 """
 
@@ -78,11 +78,24 @@ def fight(model: CartelModel) -> None:
             if d:
                 model.kill_members(o, d)
         killed = int(deaths.sum())
-        model.kill_civilians(j, int(rng.poisson(cp.civilian_ratio * killed)))
+        spill(model, j, int(rng.poisson(cp.civilian_ratio * killed)))
         enemy = (mult * m).sum() - mult * m
         for o, e in zip(ops, enemy.tolist()):
             if o.active and o.members * force_multiplier(model, o) < 0.25 * e and rng.random() < 0.3:
                 withdraw(model, o)
+
+
+def spill(model: CartelModel, node: int, victims: int) -> None:
+    """Civilian victims of a fight at ``node``: each falls in a random neighbouring plaza with
+    probability ``spillover`` (reprisals, hits on suppliers, fleeing fighters), else at ``node``."""
+    if victims <= 0:
+        return
+    rng, nbrs = model.rng, model.neighbours[node]
+    away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
+    if away:
+        for k, n in zip(*np.unique(rng.choice(nbrs, size=away), return_counts=True)):
+            model.kill_civilians(int(k), int(n))
+    model.kill_civilians(node, victims - away)
 
 
 def predation(model: CartelModel) -> None:

@@ -98,10 +98,12 @@ class CartelParams:
     cash_burn: float = 0.1  # share of a cell's cash spent each week on wages and upkeep; assumed
     gun_price_musd: float = 1.5e-3  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
     civilian_ratio: float = 1.6  # civilians killed per member killed in fights; calibrated to ~19% of homicides being members (Prieto-Curiel et al. 2023)
+    spillover: float = 0.3  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
     predation_rate: float = 1.5e-4  # civilians killed per member per week in a contested plaza (executions, extortion); calibrated
     predation_held: float = 0.2  # predation in a plaza one group holds unchallenged, relative to a contested one; assumed
     internal_violence: float = 0.5  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = 0.02  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
+    splinter_push: float = 2.0  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
     expansion_share: float = 0.25  # share of the cell sent to open or contest a plaza; assumed
     expansion_min_members: int = 20  # smallest cell that expands; persons; assumed
     retreat_members: int = 5  # a cell smaller than this abandons its plaza; persons; assumed
@@ -360,7 +362,7 @@ def from_kwargs(**kwargs: Any) -> Params:
 # --------------------------------------------------------------------------------------------------
 _UNIT_INTERVAL = {
     "cartels": ["initial_coverage", "succession_clarity", "gun_depreciation", "gun_spend_share", "expansion_rate",
-                "expansion_share", "tribute_share", "cash_burn", "predation_held", "bribe_share", "loyalty_mean", "defection_rate",
+                "expansion_share", "tribute_share", "cash_burn", "predation_held", "spillover", "bribe_share", "loyalty_mean", "defection_rate",
                 "weak_leader_defection", "leader_mortality", "absorb_share", "lethality", "saturation",
                 "recruitment_rate"],
     "community": ["youth_share", "resilience_mean", "opportunity_mean", "resilience_recovery", "prevention_effect",

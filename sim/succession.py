@@ -121,7 +121,7 @@ def update(model: CartelModel) -> None:
 
 def _succession_fight(model: CartelModel, group: Group) -> None:
     """Cells of a leaderless group clash: each loses members in proportion to its disloyalty."""
-    from .conflict import force_multiplier
+    from .conflict import force_multiplier, spill
 
     cp, rng = model.p.cartels, model.rng
     for op in list(group.plazas.values()):
@@ -129,4 +129,4 @@ def _succession_fight(model: CartelModel, group: Group) -> None:
         deaths = int(rng.binomial(op.members, min(q, 0.5)))
         if deaths:
             model.kill_members(op, deaths)
-            model.kill_civilians(op.node, int(rng.poisson(cp.civilian_ratio * deaths)))
+            spill(model, op.node, int(rng.poisson(cp.civilian_ratio * deaths)))

@@ -1,0 +1,113 @@
+"""The main job (``make run``): the four policy presets on the same seeds, compared.
+
+    python -m experiments.compare [--seeds 5] [--territory national] [--steps 520] [--jobs 2] [--out DIR]
+
+Every run is composed exactly as ``python -m experiments.run policy=P seed=S territory=T steps=N``
+would compose it, and the four policies share seeds (common random numbers). Prints a table of
+end-of-run outcomes (mean and standard deviation across seeds), writes it as CSV, the weekly
+results as parquet, and a figure of violence and fragmentation over time with 95% bands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from sim import ParamError
+from sim.params import POLICIES
+
+from . import compose, figures, io, simulate
+
+OUTCOMES = {  # table column -> (timeseries column, how it is taken from the run)
+    "homicides_last_year": ("homicides", "sum_last_52"),
+    "members": ("members", "last"),
+    "groups": ("groups_active", "last"),
+    "effective_groups": ("effective_groups", "last"),
+    "splinters_total": ("splinters", "sum"),
+    "leaders_removed_total": ("leaders_removed", "sum"),
+}
+
+
+def _run(policy: str, seed: int, territory: str, steps: int) -> pd.DataFrame:
+    ts = simulate([f"policy={policy}", f"seed={seed}", f"territory={territory}", f"steps={steps}"])
+    return ts.assign(policy=policy, seed=seed)
+
+
+def per_run(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (policy, seed) with the end-of-run outcomes."""
+    rows = []
+    for (policy, seed), run in df.groupby(["policy", "seed"], sort=False):
+        run = run.sort_values("step")
+        row = {"policy": policy, "seed": seed}
+        for name, (col, how) in OUTCOMES.items():
+            s = run[col]
+            row[name] = {"last": s.iloc[-1], "sum": s.sum(), "sum_last_52": s.tail(52).sum()}[how]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Mean and standard deviation across seeds, one row per policy."""
+    stats = runs.groupby("policy")[list(OUTCOMES)].agg(["mean", "std"])
+    return stats.reindex(order)
+
+
+def format_table(stats: pd.DataFrame) -> str:
+    lines = [f"{'policy':<11}" + "".join(f"{name:>24}" for name in OUTCOMES)]
+    for policy, row in stats.iterrows():
+        cells = [f"{row[(n, 'mean')]:>14,.1f} ± {row[(n, 'std')]:<7,.1f}" for n in OUTCOMES]
+        lines.append(f"{policy:<11}" + "".join(f"{c:>24}" for c in cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=5, help="seeds per policy (default 5)")
+    ap.add_argument("--territory", default="national", help="territory preset (default national)")
+    ap.add_argument("--steps", type=int, default=520, help="weeks per run (default 520 = 10 years)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: all cores)")
+    ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder")
+    args = ap.parse_args(argv)
+    if args.seeds < 1:
+        print(f"error: invalid value for '--seeds': {args.seeds} (allowed: an integer >= 1)", file=sys.stderr)
+        return 2
+    policies = list(POLICIES)
+    try:
+        compose([f"territory={args.territory}", f"steps={args.steps}"])
+    except ParamError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    jobs = [(p, s) for s in range(args.seeds) for p in policies]
+    print(f"Running {len(jobs)} simulations ({len(policies)} policies x {args.seeds} seeds, "
+          f"{args.territory}, {args.steps} weeks) on {args.jobs} processes ...")
+    start = time.perf_counter()
+    parts = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
+        delayed(_run)(p, s, args.territory, args.steps) for p, s in jobs)
+    df = pd.concat(list(tqdm(parts, total=len(jobs), desc="runs", unit="run")), ignore_index=True)
+    elapsed = time.perf_counter() - start
+    runs = per_run(df)
+    stats = table(runs, policies)
+    io.write_parquet(df, args.out / "timeseries.parquet")
+    io.write_csv(runs, args.out / "runs.csv")
+    flat = stats.copy()
+    flat.columns = [f"{a}_{b}" for a, b in flat.columns]
+    io.write_csv(flat.reset_index(), args.out / "comparison.csv")
+    written = figures.policy_timeseries(df, args.out / "figures" / "policies")
+    print(f"\nEnd of run, mean ± standard deviation across {args.seeds} seeds "
+          f"({args.territory}, {args.steps / 52:.0f} years; homicides: last 52 weeks):\n")
+    print(format_table(stats))
+    print(f"\n{len(jobs)} runs in {elapsed:.0f} s. Written:")
+    for path in [args.out / "timeseries.parquet", args.out / "runs.csv", args.out / "comparison.csv", *written]:
+        print(f"  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
