@@ -7,6 +7,10 @@ during week ``step``; stocks (members, groups, guns, resilience) are read at its
   Herfindahl index; equals the number of groups when they are of equal size).
 - ``impunity``: 1 - convictions / homicides over the last 52 weeks, in [0, 1].
 - ``contested_plazas``: nodes where cells of two or more groups are present.
+
+Node table (``output.nodes``): ``step, node, homicides`` (during the week), ``controller`` (group
+with the largest cell at the node, -1 for none), ``members`` (all groups' members there) and
+``groups`` (number of groups present; 2 or more: contested).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ COLUMNS = {
     "contested_plazas": "contested_plazas",
 }
 
-NODE_COLUMNS = ("step", "node", "homicides", "controller", "members")
+NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups")
 
 
 class Recorder:
@@ -65,6 +69,7 @@ class Recorder:
             self.node_homicides = np.zeros(shape, np.int32)
             self.node_controller = np.full(shape, -1, np.int32)
             self.node_members = np.zeros(shape, np.int32)
+            self.node_groups = np.zeros(shape, np.int16)
 
     def measure(self, model: CartelModel) -> None:
         ops = model.active_operators()
@@ -96,6 +101,7 @@ class Recorder:
     def _record_nodes(self, model: CartelModel, t: int) -> None:
         self.node_homicides[t] = model.homicides
         self.node_members[t] = model.members_at
+        self.node_groups[t] = model.groups_at
         for j, cells in enumerate(model.plazas):
             if cells:
                 self.node_controller[t, j] = max(cells.values(), key=lambda o: o.members).group.gid
@@ -115,4 +121,5 @@ class Recorder:
             "homicides": self.node_homicides[:weeks].ravel(),
             "controller": self.node_controller[:weeks].ravel(),
             "members": self.node_members[:weeks].ravel(),
+            "groups": self.node_groups[:weeks].ravel(),
         })

@@ -14,10 +14,12 @@ One step is one week. The schedule of a week (read it here, in :meth:`CartelMode
 10. predation and background homicides; communities update (``Community.update_all``);
 11. outcomes are recorded (:class:`sim.metrics.Recorder`).
 
-Random streams: one root seed spawns three independent generators (numpy ``SeedSequence.spawn``):
+Random streams: one root seed spawns three independent seed sequences (numpy ``SeedSequence.spawn``):
 the territory's, the world's (``model.rng``, ``model.random``: everything cartels and communities
-do) and the policy's (``model.policy_rng``: police and courts). Two policies on the same seed
-therefore face the same territory and the same world draws (common random numbers).
+do) and the policy's (``model.policy_rng``: police and courts). The world and policy generators are
+re-derived at the start of every week from (their sequence, week), so a policy that changes how
+many draws one week takes does not shift the world's draws of later weeks: two policies on the same
+seed face the same territory and the same weekly world draws (common random numbers).
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ class CartelModel(mesa.Model):
         elif rng is not None:
             params.seed = int(rng)
         self.p = params
-        terr_ss, world_ss, policy_ss = np.random.SeedSequence(params.seed).spawn(3)
-        super().__init__(rng=np.random.default_rng(world_ss))
-        self.policy_rng = np.random.default_rng(policy_ss)
+        terr_ss, self._world_ss, self._policy_ss = np.random.SeedSequence(params.seed).spawn(3)
+        super().__init__(rng=np.random.default_rng(self._world_ss))
+        self.policy_rng = np.random.default_rng(self._policy_ss)
         self.territory = territory.build(params.territory, params.community, np.random.default_rng(terr_ss))
         self.grid = Network(self.territory, random=self.random, layout=None)
         self._init_nodes()
@@ -115,7 +117,8 @@ class CartelModel(mesa.Model):
 
     def _init_counters(self) -> None:
         self.dead = 0
-        self.groups: dict[int, Group] = {}
+        self.groups: dict[int, Group] = {}  # groups alive
+        self.all_groups: dict[int, Group] = {}  # every group that ever existed (genealogy)
         self._next_gid = 0
         self.events: list[dict] = []
         self.gun_supply = 0.0
@@ -182,6 +185,7 @@ class CartelModel(mesa.Model):
     def new_group(self, parent: int) -> Group:
         group = Group(gid=self._next_gid, founded=self.week, parent=parent)
         self.groups[group.gid] = group
+        self.all_groups[group.gid] = group
         self._next_gid += 1
         return group
 
@@ -193,7 +197,17 @@ class CartelModel(mesa.Model):
         """The current week: during step t, t (Mesa's step counter)."""
         return self.steps
 
+    def _reseed(self) -> None:
+        """This week's world and policy generators, derived from (stream, week) alone."""
+        week = self.week
+        world = np.random.SeedSequence(self._world_ss.entropy, spawn_key=(*self._world_ss.spawn_key, week))
+        policy_ss = np.random.SeedSequence(self._policy_ss.entropy, spawn_key=(*self._policy_ss.spawn_key, week))
+        self.rng = np.random.default_rng(world)
+        self.random.seed(int(world.generate_state(1)[0]))
+        self.policy_rng = np.random.default_rng(policy_ss)
+
     def step(self) -> None:
+        self._reseed()
         self._reset_week()
         policy.intervene(self)
         border.weekly_flows(self)

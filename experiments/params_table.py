@@ -1,0 +1,91 @@
+"""Write docs/parameters.md: every default parameter with its value and its line of provenance,
+read from sim/params.py (the single source). ``tests/test_docs.py`` checks the file is current.
+
+    python -m experiments.params_table            # rewrite docs/parameters.md
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import sys
+import typing
+from pathlib import Path
+
+from sim import params
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
+GROUPS = {  # config key -> dataclass
+    "": params.Params, "territory": params.TerritoryParams, "policy": params.PolicyParams,
+    "policy.shares": params.Shares, "scenario": params.ScenarioParams, "cartels": params.CartelParams,
+    "community": params.CommunityParams, "police": params.PoliceParams, "court": params.CourtParams,
+    "border": params.BorderParams, "output": params.OutputParams, "interventions[]": params.Intervention,
+}
+LINE = re.compile(r"^\s+(\w+): [^=]+= (.+?)\s+# (.+)$")
+
+
+def comments(cls: type) -> dict[str, str]:
+    """Field name -> its trailing comment in the source of ``cls``."""
+    out = {}
+    for line in inspect.getsource(cls).splitlines():
+        m = LINE.match(line)
+        if m:
+            out[m.group(1)] = m.group(3)
+    return out
+
+
+def render() -> str:
+    lines = [
+        "# Parameters",
+        "",
+        "Generated from `sim/params.py` by `python -m experiments.params_table`; do not edit by hand.",
+        "Each default: config key, value, and its line (meaning, unit; source). *calibrated*: set so the",
+        "default `national` run lands on the targets in `docs/odd.md`; *assumed*: a modelling choice with",
+        "no published number, a candidate for sensitivity analysis. Presets (`policy=`, `scenario=`,",
+        "`territory=`) replace the defaults of their group; they are listed at the end.",
+        "",
+    ]
+    for prefix, cls in GROUPS.items():
+        doc = comments(cls)
+        hints = typing.get_type_hints(cls)
+        rows = [f for f in dataclasses.fields(cls) if not dataclasses.is_dataclass(hints[f.name]) and f.name in doc]
+        if not rows:
+            continue
+        lines += [f"## `{prefix or 'top level'}`", "", "| key | default | meaning, unit; source |", "|---|---|---|"]
+        default = cls()
+        for f in rows:
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            value = getattr(default, f.name)
+            lines.append(f"| `{key}` | `{value!r}` | {doc[f.name].replace('|', '/')} |")
+        lines.append("")
+    lines += ["## Presets", ""]
+    for group, table in params.PRESETS.items():
+        lines.append(f"### `{group}=`")
+        lines.append("")
+        for name, preset in table.items():
+            changed = _diff(params.to_dict(type(preset)()), params.to_dict(preset))
+            lines.append(f"- `{name}`: " + (", ".join(f"`{k}={v!r}`" for k, v in changed.items()) or "the defaults"))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _diff(base: dict, other: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in other.items():
+        if isinstance(v, dict):
+            out.update(_diff(base[k], v, f"{prefix}{k}."))
+        elif base.get(k) != v:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def main() -> int:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(render(), encoding="utf-8")
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

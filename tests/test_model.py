@@ -1,0 +1,116 @@
+"""Whole-model behaviour: invariants every week, determinism, common random numbers, Mesa API."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import CartelModel
+from sim.agents import CartelLeader, Community, Court, MiddleOperator, Police
+from sim.metrics import COLUMNS, NODE_COLUMNS
+
+from .conftest import make
+
+
+@pytest.mark.parametrize("policy, territory", [("kingpin", "small"), ("prevention", "mexico_states"),
+                                               ("none", "small")])
+def test_invariants_hold_every_week(policy, territory):
+    model = make(policy=policy, territory=territory, steps=156, cartels__succession_clarity=0.2)
+    people = model.people_total()
+    for _ in range(156):
+        model.step()
+        assert model.people_total() == people  # recruitment, deaths, prison and release conserve people
+        assert (model.residents >= 0).all()
+        for op in model.active_operators():
+            assert op.members >= 0 and op.guns >= 0 and 0.0 <= op.loyalty <= 1.0
+            assert model.plazas[op.node][op.group.gid] is op and op.group.plazas[op.node] is op
+        for court in model.courts:
+            assert court.waiting >= 0 and court.imprisoned >= 0
+        assert ((model.resilience >= 0) & (model.resilience <= 1)).all()
+        assert ((model.corruption >= 0) & (model.corruption <= 1)).all()
+    ts = model.timeseries()
+    assert len(ts) == 156 and list(ts["step"]) == list(range(1, 157))
+    assert np.isfinite(ts.select_dtypes("number").to_numpy()).all()
+    assert (ts.select_dtypes("number") >= 0).all().all()
+    for col in ("largest_group_share", "impunity", "resilience", "corruption"):
+        assert ts[col].between(0, 1).all(), col
+    assert (ts["effective_groups"] <= ts["groups_active"] + 1e-9).all()
+    assert (ts["contested_plazas"] <= ts["plazas_held"]).all()
+
+
+def test_timeseries_has_the_contract_columns(small_model):
+    ts = small_model.run()
+    required = ["step", "homicides", "members", "recruits", "groups_active", "effective_groups",
+                "largest_group_share", "splinters", "leaders_removed", "operators_arrested", "convictions",
+                "impunity", "guns", "resilience", "contested_plazas"]
+    assert set(required) <= set(ts.columns)
+    assert list(ts.columns) == list(COLUMNS)
+    assert (ts["homicides"] == ts["homicides_members"] + ts["homicides_civilians"] + ts["homicides_background"]
+            ).sum() >= len(ts) - ts["leaders_removed"].sum() - 10  # leaders killed count too
+
+
+def test_same_seed_same_results_other_seed_differs():
+    a = make(policy="kingpin", steps=78, rng=4).run()
+    b = make(policy="kingpin", steps=78, rng=4).run()
+    c = make(policy="kingpin", steps=78, rng=5).run()
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(c)
+
+
+def test_policies_on_one_seed_face_the_same_world():
+    """Common random numbers: the territory, the groups and the first week's world draws agree."""
+    models = {p: make(policy=p, territory="mexico_states", rng=7, steps=10) for p in ("none", "kingpin", "prevention")}
+    ref = models["none"]
+    for m in models.values():
+        assert (m.value == ref.value).all() and (m.resilience0 == ref.resilience0).all()
+        assert [(o.node, o.members, o.group.gid) for o in m.active_operators()] == \
+            [(o.node, o.members, o.group.gid) for o in ref.active_operators()]
+    # kingpin and prevention spend the same on the border, so their weekly gun supply (the first
+    # world draw of a week) must agree every week, although the rest of their weeks differ
+    supplies = {p: [] for p in models}
+    for _ in range(10):
+        for p, m in models.items():
+            m.step()
+            supplies[p].append(m.gun_supply)
+    assert supplies["kingpin"] == supplies["prevention"]
+    assert supplies["kingpin"] != supplies["none"]  # no border spending: more guns get through
+    assert models["kingpin"].timeseries()["members"].iloc[-1] != models["prevention"].timeseries()["members"].iloc[-1]
+
+
+def test_every_agent_type_is_a_mesa_agent_on_the_network(small_model):
+    small_model.step()
+    for cls in (CartelLeader, MiddleOperator, Police, Court, Community):
+        agents = small_model.agents_by_type[cls]
+        assert len(agents) > 0 and all(isinstance(a, mesa.Agent) for a in agents)
+        assert all(a.cell in small_model.grid.all_cells for a in agents)
+    assert len(small_model.agents_by_type[Community]) == small_model.territory.number_of_nodes()
+    for _, data in small_model.territory.nodes(data=True):
+        assert {"name", "population", "border", "state"} <= set(data)
+
+
+def test_mesa_batch_run_drives_the_model():
+    results = mesa.batch_run(CartelModel, parameters={"policy": ["kingpin", "prevention"], "territory": "small"},
+                             rng=[1, 2], max_steps=8, number_processes=1, data_collection_period=-1,
+                             display_progress=False)
+    df = pd.DataFrame(results)
+    assert len(df) == 4 and set(df["policy"]) == {"kingpin", "prevention"}
+    assert (df["Step"] == 8).all() and (df["members"] > 0).all()
+
+
+def test_node_output():
+    model = make(policy="kingpin", steps=30, output__nodes=True)
+    model.run()
+    nodes = model.node_table()
+    assert list(nodes.columns) == list(NODE_COLUMNS)
+    assert len(nodes) == 30 * model.n_nodes
+    ts = model.timeseries()
+    weekly = nodes.groupby("step")["homicides"].sum()
+    assert (weekly.to_numpy() == ts["homicides"].to_numpy()).all()
+    members = nodes.groupby("step")["members"].sum()
+    assert (members.to_numpy() >= ts["members"].to_numpy() * 0.9).all()
+    held = nodes[nodes["step"] == 30]
+    assert ((held["controller"] >= 0) == (held["members"] > 0)).all()
+    with pytest.raises(ValueError, match="output.nodes"):
+        make(steps=2).node_table()
