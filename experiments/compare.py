@@ -68,7 +68,7 @@ def format_table(stats: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5, help="seeds per policy (default 5)")
     ap.add_argument("--territory", default="national", help="territory preset (default national)")
     ap.add_argument("--steps", type=int, default=520, help="weeks per run (default 520 = 10 years)")

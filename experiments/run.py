@@ -59,7 +59,7 @@ def main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     summary = run_one(cfg, out_dir, list(hc.overrides.task))
-    print(f"{out_dir}: {summary['homicides_last_year']} homicides in the last year, "
+    print(f"{out_dir}: {summary['homicides_last_year']} homicides in the last {min(52, summary['weeks'])} weeks, "
           f"{summary['members']} members, {summary['groups_active']} groups "
           f"({summary['effective_groups']:.1f} effective)")
 

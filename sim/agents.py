@@ -18,7 +18,6 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
-from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
 from . import conflict, succession
@@ -72,7 +71,7 @@ class CartelLeader(CellAgent):
         ready = [op for op in self.group.plazas.values() if op.members >= cp.expansion_min_members]
         for _ in range(min(attempts, len(ready))):
             op = ready[int(self.model.rng.integers(len(ready)))]
-            if op.active:
+            if op.active and op.members >= cp.expansion_min_members:
                 conflict.expand(self.model, op)
 
     def leave(self) -> None:
@@ -83,7 +82,10 @@ class CartelLeader(CellAgent):
 
 
 class MiddleOperator(CellAgent):
-    """Holds a plaza (its node) for its group: ``members`` (cell size), ``guns``, ``cash`` (US$ M), ``loyalty`` (0-1)."""
+    """Holds a plaza (its node) for its group.
+
+    ``members`` (cell size, persons), ``guns``, ``cash`` (US$ M), ``loyalty`` to the leader (0-1).
+    """
 
     def __init__(self, model: CartelModel, group: Group, node: int, members: int,
                  guns: float = 0.0, cash: float = 0.0, loyalty: float | None = None):

@@ -1,9 +1,10 @@
 """Pillar 3, the border: guns flow south, drugs flow north.
 
-- Guns: ``scenario.gun_inflow / 52`` (pro-rated to the territory's share of Mexico's population) a week, less the share interdicted, are sold to cells
+- Guns: ``scenario.gun_inflow / 52`` a week, less the share interdicted, are sold to cells
   (see :mod:`sim.cells`).
 - Drugs: ``scenario.drug_revenue_musd / 52`` a week, less the share seized, is earned by the plazas
   that hold the corridors, in proportion to their trafficking value.
+National flows are pro-rated to the territory's share of Mexico's population (``model.scale``).
 Interdiction grows with border spending S (US$ M/yr) with diminishing returns: max x S / (S + half).
 """
 

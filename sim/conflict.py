@@ -7,8 +7,9 @@ Weekly death probability of a member of cell a in a contested plaza:
     q_a = lethality x D x sum_b  k_ab x L_b x m_b / (m_a + m_b),    D = exp(-deterrence x police units)
 
 (k_ab = splinter_rivalry between a splinter and its parent, else 1). Civilians die alongside
-(``civilian_ratio`` per member killed, a share ``spillover`` of them in neighbouring plazas) and are preyed on by cells (``predation_rate`` per member,
-reduced to ``predation_held`` where one group holds the plaza unchallenged).
+(``civilian_ratio`` per member killed, a share ``spillover`` of them in neighbouring plazas) and
+are preyed on by cells (``predation_rate`` per member, reduced to ``predation_held`` where one
+group holds the plaza unchallenged).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def expand(model: CartelModel, op: MiddleOperator) -> None:
 
 
 def fight(model: CartelModel) -> None:
-    """Attrition in every contested plaza; beaten cells withdraw."""
+    """Attrition in every contested plaza; a cell left with under a quarter of its enemies'
+    strength withdraws with probability 0.3 a week."""
     cp = model.p.cartels
     rng = model.rng
     for j in model.contested_nodes():
@@ -79,9 +81,10 @@ def fight(model: CartelModel) -> None:
                 model.kill_members(o, d)
         killed = int(deaths.sum())
         spill(model, j, int(rng.poisson(cp.civilian_ratio * killed)))
-        enemy = (mult * m).sum() - mult * m
-        for o, e in zip(ops, enemy.tolist()):
-            if o.active and o.members * force_multiplier(model, o) < 0.25 * e and rng.random() < 0.3:
+        strength = np.array([o.members * force_multiplier(model, o) for o in ops])
+        enemy = strength.sum() - strength
+        for o, own, e in zip(ops, strength.tolist(), enemy.tolist()):
+            if o.active and own < 0.25 * e and rng.random() < 0.3:
                 withdraw(model, o)
 
 
@@ -115,5 +118,6 @@ def withdraw(model: CartelModel, op: MiddleOperator) -> None:
         to = max(home, key=lambda o: o.members)
         to.members += op.members
         to.guns += op.guns
+        to.cash += op.cash
         op.members = 0
     op.dissolve()

@@ -6,10 +6,11 @@ One step is one week. The schedule of a week (read it here, in :meth:`CartelMode
 2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
-5. fights in contested plazas (:func:`sim.conflict.fight`);
-6. successions: leaderless groups fight, split, or settle (:func:`sim.succession.update`);
-7. operators abandon lost plazas or defect (``MiddleOperator.step``, random order);
-8. police are deployed and arrest (:func:`sim.policy.deploy`, ``Police.step``);
+5. police units are deployed (:func:`sim.policy.deploy`); their presence deters fights;
+6. fights in contested plazas (:func:`sim.conflict.fight`);
+7. successions: leaderless groups fight, split, or settle (:func:`sim.succession.update`);
+8. operators abandon lost plazas or defect (``MiddleOperator.step``, random order); police arrest
+   where they stand (``Police.step``, in deployment order);
 9. courts try cases and release prisoners (``Court.step``);
 10. predation and background homicides; communities update (``Community.update_all``);
 11. outcomes are recorded (:class:`sim.metrics.Recorder`).
@@ -101,7 +102,8 @@ class CartelModel(mesa.Model):
         self.corruption0 = np.clip(corruption, 0.0, 1.0)
         self.corruption = self.corruption0.copy()
         cp = p.cartels
-        self.capacity = np.maximum(cp.capacity_per_capita * self.population * (1 + cp.capacity_value_weight * self.value), 1.0)
+        capacity = cp.capacity_per_capita * self.population * (1 + cp.capacity_value_weight * self.value)
+        self.capacity = np.maximum(capacity, 1.0)  # members a plaza sustains
         self.residents = np.round(self.population)
         self.neighbours = [list(g.neighbors(i)) for i in range(n)]
         self.plazas: list[dict[int, MiddleOperator]] = [{} for _ in range(n)]
@@ -138,7 +140,8 @@ class CartelModel(mesa.Model):
             self.state_of[nodes] = k
         base = int(round(p.police.base_units_per_million * self.population.sum() / 1e6))
         funded = int(round(self.funded_units * self.scale))
-        self.police = [Police(self, funded=False) for _ in range(base)] + [Police(self, funded=True) for _ in range(funded)]
+        self.police = [Police(self, funded=False) for _ in range(base)]
+        self.police += [Police(self, funded=True) for _ in range(funded)]
         self._init_groups()
         self._update_vulnerability()
 
@@ -214,12 +217,13 @@ class CartelModel(mesa.Model):
         cells.update(self)
         self._leaders().shuffle_do("step")
         self.census()
+        policy.deploy(self)
         conflict.fight(self)
         succession.update(self)
         self._operators().shuffle_do("step")
         self._bury_groups()
         self.census()
-        policy.deploy(self)
+        policy.locate_leaders(self)
         for unit in self.police:
             unit.step()
         for court in self.courts:
@@ -281,7 +285,7 @@ class CartelModel(mesa.Model):
         self.homicides = np.zeros(getattr(self, "n_nodes", 0), np.int64)
         self.recruits = self.splinters = self.leaders_removed = self.operators_arrested = 0
         self.members_arrested = self.convictions = self.attacks = 0
-        self.members_killed = self.civilians_killed = self.background_killed = 0
+        self.members_killed = self.civilians_killed = self.background_killed = self.leaders_killed = 0
 
     def _leaders(self) -> AgentSet:
         return self.agents_by_type.get(CartelLeader, AgentSet([], random=self.random))

@@ -90,7 +90,7 @@ class CartelParams:
     saturation: float = 0.0030  # exits per member per week when the plaza is at capacity; calibrated (omega term, Prieto-Curiel et al. 2023)
     capacity_per_capita: float = 2.2e-3  # members a plaza sustains per resident at trafficking value 0; calibrated to ~175k members
     capacity_value_weight: float = 2.0  # extra capacity per unit of trafficking value (0-1); assumed
-    lethality: float = 0.008  # weekly death probability of a member facing an equal rival force, unarmed; calibrated (~120 killed/wk)
+    lethality: float = 0.008  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (~120 killed/wk)
     gun_lethality: float = 2.0  # extra lethality at saturating guns per member; assumed (Lanchester force multiplier)
     guns_half: float = 1.0  # guns per member at which half the gun effect is reached; assumed
     gun_depreciation: float = 1 / 104  # share of a gun stock lost, seized or sold on each week; assumed (2-year life)
@@ -113,7 +113,7 @@ class CartelParams:
     headless_weeks: int = 8  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
     lieutenants: int = 6  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
     defection_rate: float = 0.15  # weekly P(a disloyal operator defects) in a headless group, times (1-loyalty); assumed
-    weak_leader_defection: float = 5e-5  # weekly P(defection) of an operator stronger than its leader's core, times (1-loyalty); assumed
+    weak_leader_defection: float = 5e-5  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
     leader_mortality: float = 0.02  # P(a leader dies or retires) per year, outside policing; assumed
     splinter_rivalry: float = 2.0  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)
     absorb_share: float = 0.3  # P(a defecting cell joins a stronger neighbouring group instead of splitting); assumed
@@ -161,7 +161,7 @@ class CourtParams:
     capacity_gain: float = 0.5  # capacity multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
     conviction_base: float = 0.35  # P(conviction) of a processed case with no corruption; calibrated to ~93% homicide impunity (Impunidad Cero)
     rule_of_law_gain: float = 0.3  # conviction multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
-    sentence_weeks: int = 260  # mean prison term, weeks (5 years); assumed
+    sentence_weeks: int = 260  # prison term of every convict, weeks (5 years); assumed
     return_to_crime: float = 0.8  # share of released or acquitted who rejoin a cell; assumed
 
 

@@ -56,7 +56,6 @@ def apply_levers(model: CartelModel) -> None:
 
 def deploy(model: CartelModel) -> None:
     """Place every police unit for this week: base units where members are; funded ones by targeting."""
-    rng = model.policy_rng
     members = model.members_at
     by_members = members / members.sum() if members.sum() > 0 else None
     targeting = model.p.policy.targeting
@@ -75,6 +74,10 @@ def deploy(model: CartelModel) -> None:
         recent = model.violence_recent + 1e-9 * (members > 0)
         _place(model, funded, recent / recent.sum() if recent.sum() > 0 else by_members, "violence")
     model.units_at = np.bincount([u.cell.coordinate for u in model.police], minlength=model.n_nodes)
+
+
+def locate_leaders(model: CartelModel) -> None:
+    """Where each leader is this week (for units hunting them)."""
     model.leaders_at = {}
     for g in model.groups.values():
         if g.leader is not None:

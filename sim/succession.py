@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from .groups import Group
@@ -37,14 +38,21 @@ def appoint(model: CartelModel, group: Group) -> None:
 
 
 def remove_leader(model: CartelModel, group: Group, mode: str, by_state: bool = True) -> None:
-    """Take the group's leader out (``mode``: capture | kill) and open or settle the succession."""
+    """Take the group's leader out and open or settle the succession.
+
+    ``mode``: capture (the leader goes to court) or kill (a homicide) when ``by_state``; a leader
+    who dies of natural causes or retires (``by_state=False``) simply leaves.
+    """
     leader = group.leader
     if leader is None:
         return
     if by_state:
         model.leaders_removed += 1
-    if mode == "kill":
+    if not by_state:  # died of natural causes or retired: out of the organisation, not a homicide
+        model.residents[leader.node] += 1
+    elif mode == "kill":
         model.homicides[leader.node] += 1
+        model.leaders_killed += 1
         model.dead += 1
     else:
         model.courts[model.state_of[leader.node]].file(leader.node, group.gid, 1)
@@ -89,9 +97,9 @@ def _take_region(model: CartelModel, op: MiddleOperator, old: Group, splinter: G
     """
     rng = model.rng
     op.transfer(splinter)
-    frontier = [op.node]
+    frontier = deque([op.node])
     while frontier and len(old.plazas) > 1:
-        node = frontier.pop()
+        node = frontier.popleft()
         for k in model.neighbours[node]:
             follower = old.plazas.get(k)
             if follower is not None and len(old.plazas) > 1 and rng.random() < 1.0 - follower.loyalty:
@@ -116,7 +124,7 @@ def update(model: CartelModel) -> None:
             if group.alive and model.week - group.headless_since >= cp.headless_weeks:
                 appoint(model, group)
         elif rng.random() < cp.leader_mortality / 52.0:
-            remove_leader(model, group, "kill", by_state=False)
+            remove_leader(model, group, "retire", by_state=False)
 
 
 def _succession_fight(model: CartelModel, group: Group) -> None:

@@ -81,7 +81,8 @@ def test_compose_returns_the_cli_config():
 
 def test_main_comparison_job_tiny(tmp_path, capsys):
     out = tmp_path / "cmp"
-    assert compare.main(["--seeds", "2", "--territory", "small", "--steps", "30", "--jobs", "1", "--out", str(out)]) == 0
+    args = ["--seeds", "2", "--territory", "small", "--steps", "30", "--jobs", "1", "--out", str(out)]
+    assert compare.main(args) == 0
     text = capsys.readouterr().out
     for policy in ("none", "kingpin", "merida", "prevention"):
         assert policy in text

@@ -29,6 +29,7 @@ def test_readme_shows_the_two_commands_and_odd_exists():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
     odd = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
-    for section in ("Purpose", "Entities", "Process overview", "Design concepts", "Initiali", "Input data", "Submodels"):
+    sections = ("Purpose", "Entities", "Process overview", "Design concepts", "Initiali", "Input data", "Submodels")
+    for section in sections:
         assert section in odd
     assert params.POLICIES  # presets exist

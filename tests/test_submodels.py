@@ -4,7 +4,6 @@ recruitment's response to prevention, guns and lethality, contested versus held 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from sim import conflict
 from sim.agents import MiddleOperator
@@ -66,7 +65,8 @@ def test_arrest_court_release_with_a_backlog():
     model.arrest(op, 3 * capacity + 1)
     assert court.waiting == 3 * capacity + 1 and model.people_total() == people
     model.step()
-    assert court.waiting == 2 * capacity + 1 and court.imprisoned == capacity  # one week's capacity tried, all convicted
+    # one week's capacity tried, all convicted
+    assert court.waiting == 2 * capacity + 1 and court.imprisoned == capacity
     for _ in range(3):
         model.step()
     assert court.waiting == 0 and court.imprisoned == 3 * capacity + 1
@@ -156,11 +156,13 @@ def test_contested_plazas_are_more_violent_than_held_ones():
 def test_operator_arrests_weaken_groups_without_succession_crises():
     def run(targeting: str, seed: int):
         ts = make(territory="mexico_states", policy="kingpin", policy__targeting=targeting, rng=seed, steps=156).run()
-        return ts["leaders_removed"].sum(), ts["splinters"].sum(), ts["operators_arrested"].sum(), ts["members"].iloc[-1]
+        last = ts["members"].iloc[-1]
+        return ts["leaders_removed"].sum(), ts["splinters"].sum(), ts["operators_arrested"].sum(), last
 
     on_ops = [run("operators", s) for s in range(3)]
     on_leaders = [run("leaders", s) for s in range(3)]
-    none = [make(territory="mexico_states", policy="none", rng=s, steps=156).run()["members"].iloc[-1] for s in range(3)]
+    none = [make(territory="mexico_states", policy="none", rng=s, steps=156).run()["members"].iloc[-1]
+            for s in range(3)]
     assert sum(r[0] for r in on_ops) == 0
     assert sum(r[1] for r in on_ops) < sum(r[1] for r in on_leaders)
     assert sum(r[2] for r in on_ops) > sum(r[2] for r in on_leaders)
