@@ -85,9 +85,9 @@ class CartelParams:
     initial_groups: int = 6  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
     initial_members_per_capita: float = 8.0e-4  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = 0.55  # share of nodes held at start (highest trafficking value first); assumed
-    succession_clarity: float = 0.5  # P(a removed leader has an accepted successor); assumed, Jones 2013 / Phillips 2015 (qualitative)
-    recruitment_rate: float = 0.0036  # gross recruits per member per week at vulnerability 1; calibrated, Prieto-Curiel et al. 2023 (~0.25%/wk)
-    saturation: float = 0.0030  # exits per member per week when the plaza is at capacity; calibrated (omega term, Prieto-Curiel et al. 2023)
+    succession_clarity: float = 0.25  # P(a removed leader has an accepted successor); assumed, Jones 2013 / Phillips 2015 (qualitative)
+    recruitment_rate: float = 0.0027  # gross recruits per member per week at vulnerability 1; calibrated, Prieto-Curiel et al. 2023 (~0.25%/wk)
+    saturation: float = 0.0018  # exits per member per week when the plaza is at capacity; calibrated (omega term, Prieto-Curiel et al. 2023)
     capacity_per_capita: float = 2.2e-3  # members a plaza sustains per resident at trafficking value 0; calibrated to ~175k members
     capacity_value_weight: float = 2.0  # extra capacity per unit of trafficking value (0-1); assumed
     lethality: float = 0.008  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (~120 killed/wk)
@@ -97,9 +97,9 @@ class CartelParams:
     gun_spend_share: float = 0.3  # share of an operator's weekly cash spent on guns; assumed
     cash_burn: float = 0.1  # share of a cell's cash spent each week on wages and upkeep; assumed
     gun_price_musd: float = 1.5e-3  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
-    civilian_ratio: float = 1.6  # civilians killed per member killed in fights; calibrated to ~19% of homicides being members (Prieto-Curiel et al. 2023)
+    civilian_ratio: float = 2.2  # civilians killed per member killed in fights; calibrated to ~19% of homicides being members (Prieto-Curiel et al. 2023)
     spillover: float = 0.3  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
-    predation_rate: float = 1.5e-4  # civilians killed per member per week in a contested plaza (executions, extortion); calibrated
+    predation_rate: float = 3.0e-3  # civilians killed per member per week in a contested plaza (executions, extortion); calibrated
     predation_held: float = 0.2  # predation in a plaza one group holds unchallenged, relative to a contested one; assumed
     internal_violence: float = 0.5  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = 0.02  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
@@ -112,7 +112,7 @@ class CartelParams:
     loyalty_mean: float = 0.75  # mean loyalty of an operator to its leader (0-1); assumed
     headless_weeks: int = 8  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
     lieutenants: int = 6  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
-    defection_rate: float = 0.15  # weekly P(a disloyal operator defects) in a headless group, times (1-loyalty); assumed
+    defection_rate: float = 0.5  # weekly P(a disloyal operator defects) in a headless group, times (1-loyalty); assumed
     weak_leader_defection: float = 5e-5  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
     leader_mortality: float = 0.02  # P(a leader dies or retires) per year, outside policing; assumed
     splinter_rivalry: float = 2.0  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)
