@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     parts = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
         delayed(_run)(p, s, args.territory, args.steps) for p, s in jobs)
-    df = pd.concat(list(tqdm(parts, total=len(jobs), desc="runs", unit="run")), ignore_index=True)
+    df = pd.concat(list(tqdm(parts, total=len(jobs), desc="runs", unit="run", disable=None)), ignore_index=True)
     elapsed = time.perf_counter() - start
     runs = per_run(df)
     stats = table(runs, policies)

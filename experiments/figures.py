@@ -40,7 +40,10 @@ def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "") -> list[Pat
         if transform is not None:
             data = df.assign(**{col: df.groupby(["policy", "seed"], group_keys=False)[col].apply(transform)})
         band = mean_band(data, col)
-        for policy, part in band.groupby("policy", sort=False):
+        present = set(band["policy"])
+        order = [p for p in POLICY_COLOURS if p in present] + sorted(present - set(POLICY_COLOURS))
+        for policy in order:
+            part = band[band["policy"] == policy]
             years = part["step"] / 52.0
             colour = POLICY_COLOURS.get(policy)
             ax.plot(years, part["mean"], label=policy, color=colour, lw=1.6)
