@@ -17,7 +17,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import params
@@ -44,21 +44,34 @@ def to_params(cfg: DictConfig | dict) -> params.Params:
     return params.from_dict(data)
 
 
-def compose(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
-    """The config the command line would use with these overrides (raises ParamError when bad)."""
+def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False) -> DictConfig:
+    """The config the command line would use with these overrides (raises ParamError when bad).
+
+    ``with_hydra``: also return Hydra's own node (``cfg.hydra``: sweep settings, launcher).
+    """
     register()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=list(overrides))
+            cfg = hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=with_hydra)
     except MissingConfigException as err:
         raise _missing_option(err) from None
     except (HydraException, OmegaConfBaseException) as err:
         raise _hydra_error(err, overrides) from None
     finally:
         GlobalHydra.instance().clear()
-    to_params(cfg)
+    to_params(without_hydra(cfg))
     return cfg
+
+
+def without_hydra(cfg: DictConfig) -> DictConfig:
+    """The model's part of a config (Hydra's own node removed)."""
+    if "hydra" not in cfg:
+        return cfg
+    model_cfg = cfg.copy()
+    with open_dict(model_cfg):
+        del model_cfg["hydra"]
+    return model_cfg
 
 
 def _missing_option(err: MissingConfigException) -> params.ParamError:
@@ -79,27 +92,37 @@ def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> para
     return params.ParamError(str(key) if key else "overrides", " ".join(overrides), first)
 
 
-def check_overrides(overrides: list[str]) -> int:
-    """Compose and validate every combination a sweep would run; return how many there are."""
-    parser = OverridesParser.create()
+def _parse(overrides: list[str]) -> list:
     try:
-        parsed = parser.parse_overrides(overrides)
+        return OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as err:
         raise params.ParamError("overrides", " ".join(overrides), str(err).strip().splitlines()[0]) from None
-    axes: list[list[str]] = []
-    for o in parsed:
-        if o.get_key_element().startswith("hydra"):
-            continue
-        if o.is_sweep_override():
-            key = o.get_key_element()
-            axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
-        else:
-            axes.append([o.input_line])
-    count = 0
-    for combo in itertools.product(*axes):
-        compose(list(combo))
-        count += 1
-    return count
+
+
+def _values(o) -> list[str]:
+    key = o.get_key_element()
+    return [f"{key}={v}" for v in o.sweep_string_iterator()] if o.is_sweep_override() else [o.input_line]
+
+
+def sweep_combinations(overrides: list[str]) -> list[list[str]]:
+    """Every combination of overrides that ``-m overrides`` would run, including the sweep an
+    experiment file declares in ``hydra.sweeper.params`` (command-line values take precedence)."""
+    parsed = _parse(overrides)
+    first = [_values(o)[0] for o in parsed]
+    declared = compose(first, with_hydra=True).hydra.sweeper.get("params") or {}
+    given = {o.get_key_element() for o in parsed}
+    parsed += _parse([f"{k}={v}" for k, v in declared.items() if k not in given])
+    axes = [_values(o) for o in parsed if not o.get_key_element().startswith("hydra")]
+    hydra_overrides = [o.input_line for o in parsed if o.get_key_element().startswith("hydra")]
+    return [hydra_overrides + list(combo) for combo in itertools.product(*axes)]
+
+
+def check_overrides(overrides: list[str]) -> int:
+    """Compose and validate every combination a sweep would run; return how many there are."""
+    combos = sweep_combinations(overrides)
+    for combo in combos:
+        compose(combo)
+    return len(combos)
 
 
 def overrides_of(cfg: Any) -> dict[str, Any]:

@@ -30,31 +30,18 @@ def mean_band(df: pd.DataFrame, column: str, by: str = "policy") -> pd.DataFrame
     return out
 
 
-def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "") -> list[Path]:
-    """Four panels of weekly outcomes, one line per policy, 95% bands across seeds; PNG and PDF."""
-    df = df.sort_values(["policy", "seed", "step"]).copy()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, constrained_layout=True)
-    n_seeds = df.groupby("policy")["seed"].nunique().min()
-    for ax, (col, label, transform) in zip(axes.flat, PANELS):
-        data = df
-        if transform is not None:
-            data = df.assign(**{col: df.groupby(["policy", "seed"], group_keys=False)[col].apply(transform)})
-        band = mean_band(data, col)
-        present = set(band["policy"])
-        order = [p for p in POLICY_COLOURS if p in present] + sorted(present - set(POLICY_COLOURS))
-        for policy in order:
-            part = band[band["policy"] == policy]
-            years = part["step"] / 52.0
-            colour = POLICY_COLOURS.get(policy)
-            ax.plot(years, part["mean"], label=policy, color=colour, lw=1.6)
-            ax.fill_between(years, part["lo"], part["hi"], color=colour, alpha=0.2, lw=0)
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
-    for ax in axes[-1]:
-        ax.set_xlabel("years since start")
-    axes[0, 0].legend(title="policy", loc="upper left")
-    fig.suptitle(title or f"Violence and fragmentation by policy (mean and 95% band across {n_seeds} seeds)")
+def ordered(levels) -> list:
+    """Policy presets in their usual order, other values sorted."""
+    present = set(levels)
+    return [p for p in POLICY_COLOURS if p in present] + sorted(present - set(POLICY_COLOURS), key=str)
+
+
+def colour_of(level, k: int) -> str:
+    return POLICY_COLOURS.get(level) or plt.get_cmap("viridis")(0.15 + 0.7 * (k % 6) / 5)
+
+
+def save(fig, path: Path) -> list[Path]:
+    """Save as PNG and PDF; return both paths."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
@@ -64,3 +51,29 @@ def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "") -> list[Pat
         written.append(out)
     plt.close(fig)
     return written
+
+
+def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "", by: str = "policy") -> list[Path]:
+    """Four panels of weekly outcomes, one line per value of ``by``, 95% bands across seeds; PNG and PDF."""
+    df = df.sort_values([by, "seed", "step"]).copy()
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, constrained_layout=True)
+    n_seeds = df.groupby(by)["seed"].nunique().min()
+    for ax, (col, label, transform) in zip(axes.flat, PANELS):
+        data = df
+        if transform is not None:
+            data = df.assign(**{col: df.groupby([by, "seed"], group_keys=False)[col].apply(transform)})
+        band = mean_band(data, col, by=by)
+        for k, level in enumerate(ordered(band[by])):
+            part = band[band[by] == level]
+            years = part["step"] / 52.0
+            colour = colour_of(level, k)
+            ax.plot(years, part["mean"], label=str(level), color=colour, lw=1.6)
+            ax.fill_between(years, part["lo"], part["hi"], color=colour, alpha=0.2, lw=0)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    for ax in axes[-1]:
+        ax.set_xlabel("years since start")
+    axes[0, 0].legend(title=by, loc="upper left")
+    fig.suptitle(title or f"Violence and fragmentation by {by} (mean and 95% band across {n_seeds} seeds)")
+    return save(fig, path)

@@ -11,21 +11,26 @@ gets one line naming the key and what is allowed, exit status 2, and nothing is 
 
 from __future__ import annotations
 
+import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
 from sim import CartelModel, ParamError
 
-from . import io, quiet_mesa
-from .config import check_overrides, register, to_params
+from . import callbacks, io, quiet_mesa
+from .config import check_overrides, register, to_params, without_hydra
+from .store import check_run, clean_partials
 
 register()
+log = logging.getLogger("cartelsim")
 
 
 def git_commit() -> str | None:
@@ -39,14 +44,24 @@ def git_commit() -> str | None:
 
 
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
-    """Run the model of ``cfg`` and write its results into ``out_dir``; return the summary."""
+    """Run the model of ``cfg`` and write its results into ``out_dir``; return the summary.
+
+    A run whose files are already complete is not run again; a damaged one is named and re-run.
+    """
     quiet_mesa()
+    status = check_run(out_dir)
+    if status.finished:
+        log.info(f"{out_dir}: finished before, skipped")
+        return status.summary
+    if status.state == "damaged":
+        log.warning(f"{out_dir}: damaged run ({status.reason}); running it again")
+    clean_partials(out_dir)
     params = to_params(cfg)
     model = CartelModel(params=params)
     ts = model.run(progress=True)
     summary = model.summary()
     summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=git_commit(),
-                   config=OmegaConf.to_container(cfg, resolve=True))
+                   config=OmegaConf.to_container(without_hydra(cfg), resolve=True))
     if params.output.nodes:
         io.write_parquet(model.node_table(), out_dir / "nodes.parquet")
     io.write_parquet(ts, out_dir / "timeseries.parquet")
@@ -59,9 +74,13 @@ def main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     summary = run_one(cfg, out_dir, list(hc.overrides.task))
-    print(f"{out_dir}: {summary['homicides_last_year']} homicides in the last {min(52, summary['weeks'])} weeks, "
-          f"{summary['members']} members, {summary['groups_active']} groups "
-          f"({summary['effective_groups']:.1f} effective)")
+    log.info(f"{out_dir}: {summary['homicides_last_year']} homicides in the last {min(52, summary['weeks'])} weeks, "
+             f"{summary['members']} members, {summary['groups_active']} groups "
+             f"({summary['effective_groups']:.1f} effective)")
+    if hc.mode == RunMode.MULTIRUN:
+        progress = callbacks.report(Path(hc.sweep.dir))
+        if progress:
+            log.info(f"sweep: {progress}")
 
 
 def cli(argv: list[str] | None = None) -> int:
@@ -72,7 +91,7 @@ def cli(argv: list[str] | None = None) -> int:
     args, _ = get_args_parser().parse_known_args(argv)
     if not (args.help or args.hydra_help or args.info or args.cfg or args.shell_completion):
         try:
-            check_overrides(list(args.overrides))
+            os.environ[callbacks.TOTAL_ENV] = str(check_overrides(list(args.overrides)))
         except ParamError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

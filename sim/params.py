@@ -64,6 +64,7 @@ class PolicyParams:
     budget_musd: float = 0.0  # yearly budget, US$ millions; Mérida ~230/yr 2007-2020 (seed article)
     shares: Shares = field(default_factory=Shares)  # pillar split, fractions summing to 1
     targeting: str = "leaders"  # whom funded police units go after: leaders | operators | violence
+    prevention_share: float = -1.0  # if in [0, 1]: sets shares.prevention and rescales the other pillars to keep their mix (for sweeps); -1: shares as given
 
 
 @dataclass
@@ -85,7 +86,7 @@ class CartelParams:
     initial_groups: int = 6  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
     initial_members_per_capita: float = 8.0e-4  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = 0.55  # share of nodes held at start (highest trafficking value first); assumed
-    succession_clarity: float = 0.25  # P(a removed leader has an accepted successor); assumed, Jones 2013 / Phillips 2015 (qualitative)
+    succession_clarity: float = 0.25  # P(a removed leader has an accepted successor); calibrated to the growth in groups (6 in 2007 to ~80 in 2011); Jones 2013, Phillips 2015 (qualitative)
     recruitment_rate: float = 0.0027  # gross recruits per member per week at vulnerability 1; calibrated, Prieto-Curiel et al. 2023 (~0.25%/wk)
     saturation: float = 0.0018  # exits per member per week when the plaza is at capacity; calibrated (omega term, Prieto-Curiel et al. 2023)
     capacity_per_capita: float = 2.2e-3  # members a plaza sustains per resident at trafficking value 0; calibrated to ~175k members
@@ -112,7 +113,7 @@ class CartelParams:
     loyalty_mean: float = 0.75  # mean loyalty of an operator to its leader (0-1); assumed
     headless_weeks: int = 8  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
     lieutenants: int = 6  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
-    defection_rate: float = 0.5  # weekly P(a disloyal operator defects) in a headless group, times (1-loyalty); assumed
+    defection_rate: float = 0.5  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated to the growth in groups
     weak_leader_defection: float = 5e-5  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
     leader_mortality: float = 0.02  # P(a leader dies or retires) per year, outside policing; assumed
     splinter_rivalry: float = 2.0  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)
@@ -330,8 +331,24 @@ def _preset(group: str, name: Any) -> dict:
 def from_dict(data: dict) -> Params:
     """Params from nested plain dicts (as Hydra composes them); validated."""
     params = _build(Params, dict(data), "")
+    _apply_prevention_share(params.policy)
     validate(params)
     return params
+
+
+def _apply_prevention_share(policy: PolicyParams) -> None:
+    """``prevention_share`` in [0, 1] sets the prevention share; the other pillars keep their mix."""
+    share = policy.prevention_share
+    if share == -1.0:
+        return
+    _check(0.0 <= share <= 1.0, "policy.prevention_share", share, "a fraction in [0, 1], or -1 (off)")
+    s = policy.shares
+    rest = s.disruption + s.rule_of_law + s.border
+    if rest <= 0:
+        s.disruption = s.rule_of_law = s.border = 1.0 / 3.0
+        rest = 1.0
+    k = (1.0 - share) / rest
+    s.disruption, s.rule_of_law, s.border, s.prevention = s.disruption * k, s.rule_of_law * k, s.border * k, share
 
 
 def from_kwargs(**kwargs: Any) -> Params:

@@ -1,0 +1,146 @@
+"""Gather a sweep's finished runs into two tidy tables.
+
+    python -m experiments.collect SWEEP_DIR
+
+- ``SWEEP_DIR/results.parquet``: one row per run and week: the weekly columns, plus ``run``,
+  ``policy``, ``scenario``, ``territory``, ``seed`` and one column per overridden key.
+- ``SWEEP_DIR/runs.parquet``: one row per run: the same keys and the end-of-run outcomes.
+
+Runs are read one at a time and appended to the results file, so memory stays flat in the number
+of runs. Incomplete or damaged run directories are named in a warning and left out; re-running the
+sweep command runs them again.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from . import io
+from .store import TIMESERIES, check_run, run_dirs
+
+SKIP_KEYS = ("experiment", "hydra")
+BASE_KEYS = ("policy", "scenario", "territory", "seed")
+
+
+def _get(config: dict, dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def run_keys(summary: dict, overridden: list[str]) -> dict[str, Any]:
+    """The identifying keys of a run: preset names, seed, and the values of overridden keys."""
+    cfg = summary.get("config", {})
+    keys: dict[str, Any] = {
+        "policy": _get(cfg, "policy.name"), "scenario": _get(cfg, "scenario.name"),
+        "territory": _get(cfg, "territory.name"), "seed": summary.get("seed"),
+    }
+    for key in overridden:
+        if key in BASE_KEYS:
+            continue
+        value = _get(cfg, key)
+        keys[key] = json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
+    return keys
+
+
+def overridden_keys(summary: dict) -> list[str]:
+    out = []
+    for item in summary.get("overrides", []):
+        key = item.split("=", 1)[0].lstrip("+~")
+        if not key.startswith(SKIP_KEYS):
+            out.append(key)
+    return out
+
+
+def outcomes(summary: dict) -> dict[str, Any]:
+    """The scalar end-of-run outcomes of a summary."""
+    return {k: v for k, v in summary.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seed"}
+
+
+def collect(sweep_dir: Path, quiet: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """Write results.parquet and runs.parquet; return the runs table and the names of runs left out."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"no sweep directory {sweep_dir}")
+    finished, left_out = [], []
+    for d in run_dirs(sweep_dir):
+        status = check_run(d)
+        if status.finished:
+            finished.append(status)
+        elif status.state != "empty" or (d / ".hydra").exists():
+            left_out.append(f"{d.relative_to(sweep_dir)} ({status.state}: {status.reason})")
+    for name in left_out:
+        warnings.warn(f"left out {name}; re-run the sweep command to complete it", stacklevel=2)
+    keys = sorted({k for s in finished for k in overridden_keys(s.summary)} - set(BASE_KEYS))
+    rows = []
+    for s in finished:
+        row = {"run": str(s.path.relative_to(sweep_dir))}
+        row.update(dict.fromkeys(keys))
+        row.update(run_keys(s.summary, overridden_keys(s.summary)))
+        row.update(outcomes(s.summary))
+        rows.append(row)
+    runs = pd.DataFrame(rows)
+    if runs.empty:
+        raise RuntimeError(f"no finished runs under {sweep_dir}")
+    key_cols = ["run", *BASE_KEYS, *keys]
+    _write_results(sweep_dir, finished, runs[key_cols], quiet)
+    io.write_parquet(runs, sweep_dir / "runs.parquet")
+    return runs, left_out
+
+
+def _write_results(sweep_dir: Path, finished: list, keys: pd.DataFrame, quiet: bool) -> None:
+    """Append each run's weekly rows with its key columns; one run in memory at a time."""
+    target = sweep_dir / "results.parquet"
+    tmp = target.with_name(".results.parquet.part")
+    writer = None
+    try:
+        for (_, key_row), status in tqdm(zip(keys.iterrows(), finished), total=len(finished), desc="collect",
+                                         unit="run", disable=quiet or None):
+            ts = pd.read_parquet(status.path / TIMESERIES)
+            for col in reversed(keys.columns):
+                ts.insert(0, col, pd.Series([key_row[col]] * len(ts), dtype=keys[col].dtype))
+            table = pa.Table.from_pandas(ts, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+        writer.close()
+        tmp.replace(target)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0].startswith("-"):
+        print("usage: python -m experiments.collect SWEEP_DIR", file=sys.stderr)
+        return 2
+    sweep_dir = Path(argv[0])
+    try:
+        runs, left_out = collect(sweep_dir)
+    except (FileNotFoundError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"collected {len(runs)} finished runs into {sweep_dir / 'results.parquet'} and {sweep_dir / 'runs.parquet'}")
+    if left_out:
+        print(f"{len(left_out)} run(s) left out (incomplete or damaged); re-run the sweep command to complete them")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Figures and a table of policy effects for a collected sweep.
+
+    python -m experiments.plot SWEEP_DIR [--weeks 1,104,208]
+
+Collects the sweep first if ``results.parquet`` is missing or older than a run. Writes into
+``SWEEP_DIR/figures/`` (PNG and PDF), each when the sweep has what it needs:
+
+- ``timeseries``: weekly outcomes per policy (or per swept value) with 95% bands across seeds;
+- ``distributions``: end-of-horizon homicides, groups and effective groups per policy, one dot a seed;
+- ``frontier``: prevention share by budget, coloured by homicides and by effective groups;
+- ``event_study``: homicides in the removed leader's plazas and in neighbouring plazas by week
+  relative to the removal, against the runs without removal on the same seeds;
+- ``territory``: maps at chosen weeks coloured by the group controlling each plaza.
+
+Prints, and writes as ``SWEEP_DIR/effects.csv``, the effect of each policy against a reference
+(``none`` if swept) on end-of-run outcomes: mean paired difference across shared seeds and its 95%
+bootstrap confidence interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+
+from sim import CartelModel
+
+from . import io
+from .collect import collect
+from .figures import colour_of, ordered, policy_timeseries, save
+
+OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",
+            "groups_active": "active groups (count)", "effective_groups": "effective groups"}
+NOT_KEYS = {"run", "seed"}
+BOOTSTRAP = 2000
+
+
+def swept(runs: pd.DataFrame) -> list[str]:
+    """Key columns that take more than one value (the sweep's axes, seed excluded)."""
+    key_cols = [c for c in runs.columns if c not in NOT_KEYS and (c in ("policy", "scenario", "territory") or "." in c
+                                                                 or c in ("interventions", "steps"))]
+    return [c for c in key_cols if runs[c].astype(str).nunique() > 1]
+
+
+def main_axis(axes: list[str]) -> str:
+    for key in ("policy", "interventions", "scenario.gun_inflow", "policy.prevention_share"):
+        if key in axes:
+            return key
+    return axes[0] if axes else "policy"
+
+
+def intervention_label(value: str) -> str:
+    """A short name for a list of interventions (as stored in runs.parquet)."""
+    events = json.loads(value) if isinstance(value, str) else value
+    if not events:
+        return "no removal"
+    return "; ".join(f"{e.get('kind', '?').replace('_', ' ')} wk {e.get('at_step')} ({e.get('mode', '')})"
+                     for e in events)
+
+
+# --------------------------------------------------------------------------------------------------
+def distributions(runs: pd.DataFrame, by: str, path: Path) -> list[Path]:
+    cols = ["homicides_last_year", "groups_active", "effective_groups"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4), constrained_layout=True)
+    levels = ordered(runs[by])
+    rng = np.random.default_rng(0)
+    for ax, col in zip(axes, cols):
+        data = [runs.loc[runs[by] == level, col].to_numpy() for level in levels]
+        ax.boxplot(data, showfliers=False, widths=0.5)
+        for k, values in enumerate(data):
+            ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=12, alpha=0.7,
+                       color=colour_of(levels[k], k), zorder=3)
+        ax.set_xticks(range(1, len(levels) + 1), [str(v) for v in levels], rotation=20)
+        ax.set_ylabel(OUTCOMES.get(col, col))
+        ax.set_xlabel(by)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(f"End-of-run outcomes by {by} (one dot per seed)")
+    return save(fig, path)
+
+
+def frontier(runs: pd.DataFrame, path: Path) -> list[Path]:
+    share, budget = "policy.prevention_share", "policy.budget_musd"
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    for ax, (col, label) in zip(axes, [("homicides_last_year", "homicides in the last year"),
+                                       ("effective_groups", "effective groups at the end")]):
+        grid = runs.pivot_table(index=budget, columns=share, values=col, aggfunc="mean").sort_index()
+        im = ax.imshow(grid.to_numpy(), aspect="auto", origin="lower", cmap="magma_r")
+        ax.set_xticks(range(grid.shape[1]), [f"{v:.2g}" for v in grid.columns])
+        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+        ax.set_xlabel("prevention share of the budget")
+        ax.set_ylabel("budget (US$ M a year)")
+        for (i, j), v in np.ndenumerate(grid.to_numpy()):
+            ax.text(j, i, f"{v:,.0f}" if v >= 100 else f"{v:.1f}", ha="center", va="center", fontsize=8, color="tab:blue")
+        fig.colorbar(im, ax=ax, label=f"{label} (mean across seeds)")
+    fig.suptitle("Budget frontier")
+    return save(fig, path)
+
+
+def _territory(summary: dict):
+    cfg = dict(summary["config"], steps=1, interventions=[], output={"nodes": False})
+    return CartelModel.from_config(cfg).territory
+
+
+def event_study(sweep_dir: Path, runs: pd.DataFrame, path: Path) -> tuple[list[Path], pd.DataFrame]:
+    """Weekly homicides around the removal, removal runs against no-removal runs on the same seeds."""
+    treated = runs[runs["interventions"] != "no removal"]
+    control = runs[runs["interventions"] == "no removal"].set_index("seed")
+    rows = []
+    for _, t in treated.iterrows():
+        if t["seed"] not in control.index:
+            continue
+        summary = json.loads((sweep_dir / t["run"] / "summary.json").read_text())
+        event = next((e for e in summary["interventions"] if e.get("fired")), None)
+        if event is None:
+            continue
+        graph = _territory(summary)
+        plazas = set(event["plazas"])
+        near = {k for j in plazas for k in graph.neighbors(j)} - plazas
+        for arm, run in (("removal", t["run"]), ("no removal", control.loc[t["seed"], "run"])):
+            nodes = pd.read_parquet(sweep_dir / run / "nodes.parquet", columns=["step", "node", "homicides"])
+            for place, members in (("removed leader's plazas", plazas), ("neighbouring plazas", near)):
+                weekly = nodes[nodes["node"].isin(members)].groupby("step")["homicides"].sum()
+                rows.append(pd.DataFrame({"seed": t["seed"], "arm": arm, "place": place,
+                                          "week": weekly.index - event["at_step"], "homicides": weekly.to_numpy()}))
+    data = pd.concat(rows, ignore_index=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True, sharex=True)
+    for ax, place in zip(axes, ["removed leader's plazas", "neighbouring plazas"]):
+        for arm, colour in (("no removal", "#7f7f7f"), ("removal", "#d62728")):
+            part = data[(data["place"] == place) & (data["arm"] == arm)]
+            g = part.groupby("week")["homicides"].agg(["mean", "std", "count"])
+            half = 1.96 * g["std"].fillna(0) / np.sqrt(g["count"])
+            smooth = lambda s: s.rolling(4, min_periods=1).mean()  # noqa: E731  (trailing: no look-ahead)
+            ax.plot(g.index, smooth(g["mean"]), color=colour, label=arm)
+            ax.fill_between(g.index, smooth(g["mean"] - half), smooth(g["mean"] + half), color=colour, alpha=0.2, lw=0)
+        ax.axvline(0, color="k", lw=0.8, ls="--")
+        ax.set_title(place)
+        ax.set_xlabel("weeks relative to the leader's removal")
+        ax.set_ylabel("homicides per week (4-week mean)")
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    axes[0].legend()
+    n = data["seed"].nunique()
+    fig.suptitle(f"Leader removal event study: mean and 95% band across {n} paired seeds")
+    after = data[(data["week"] > 0) & (data["week"] <= 26)].groupby(["place", "arm"])["homicides"].sum().unstack()
+    after["change_%"] = 100 * (after["removal"] / after["no removal"] - 1)
+    return save(fig, path), after.reset_index()
+
+
+def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path) -> list[Path]:
+    summary = json.loads((sweep_dir / run / "summary.json").read_text())
+    graph = _territory(summary)
+    nodes = pd.read_parquet(sweep_dir / run / "nodes.parquet")
+    last = int(nodes["step"].max())
+    weeks = [w for w in weeks if 1 <= w <= last] or [1, last]
+    xy = np.array([[graph.nodes[i]["x"], graph.nodes[i]["y"]] for i in range(graph.number_of_nodes())])
+    segments = [(xy[u], xy[v]) for u, v in graph.edges]
+    cmap = plt.get_cmap("tab20")
+    fig, axes = plt.subplots(1, len(weeks), figsize=(4.6 * len(weeks), 4.4), constrained_layout=True, squeeze=False)
+    for ax, week in zip(axes[0], weeks):
+        snap = nodes[nodes["step"] == week].sort_values("node")
+        ctrl = snap["controller"].to_numpy()
+        colours = np.where(ctrl[:, None] >= 0, cmap(np.mod(ctrl, 20)), (0.85, 0.85, 0.85, 1.0))
+        size = 6 + 40 * np.sqrt(snap["homicides"].to_numpy() / max(snap["homicides"].max(), 1))
+        ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.3, zorder=1))
+        ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=size, edgecolors="none", zorder=2)
+        contested = snap["groups"].to_numpy() >= 2
+        ax.scatter(xy[contested, 0], xy[contested, 1], s=size[contested], facecolors="none", edgecolors="k",
+                   linewidths=0.6, zorder=3)
+        groups = len(set(ctrl[ctrl >= 0].tolist()))
+        ax.set_title(f"week {week}: {groups} groups hold plazas")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+    fig.suptitle(f"Plazas coloured by controlling group (grey: none; ring: contested; size: homicides) - {run}",
+                 fontsize=9)
+    return save(fig, path)
+
+
+def effects(runs: pd.DataFrame, by: str, reference: str | None = None, seed: int = 0) -> pd.DataFrame:
+    """Mean paired difference (level - reference) across shared seeds, with a 95% bootstrap interval."""
+    levels = ordered(runs[by])
+    reference = reference if reference is not None else ("none" if "none" in levels else levels[0])
+    others = [c for c in swept(runs) if c != by]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for context, part in (runs.groupby(others) if others else [((), runs)]):
+        ref = part[part[by] == reference].set_index("seed")
+        for level in levels:
+            if level == reference:
+                continue
+            cur = part[part[by] == level].set_index("seed")
+            shared = ref.index.intersection(cur.index)
+            for col in OUTCOMES:
+                if col not in part or not len(shared):
+                    continue
+                diff = (cur.loc[shared, col] - ref.loc[shared, col]).to_numpy(dtype=float)
+                boots = rng.choice(diff, size=(BOOTSTRAP, len(diff)), replace=True).mean(axis=1)
+                row = dict(zip(others, context if isinstance(context, tuple) else (context,)))
+                row.update({by: level, "reference": reference, "outcome": col, "seeds": len(shared),
+                            "reference_mean": ref.loc[shared, col].mean(), "effect": diff.mean(),
+                            "ci_low": np.percentile(boots, 2.5), "ci_high": np.percentile(boots, 97.5)})
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _stale(sweep_dir: Path) -> bool:
+    results = sweep_dir / "results.parquet"
+    if not results.exists() or not (sweep_dir / "runs.parquet").exists():
+        return True
+    newest = max((p.stat().st_mtime for p in sweep_dir.rglob("summary.json")), default=0)
+    return newest > results.stat().st_mtime
+
+
+def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
+    """Draw every figure the sweep supports; return the files written."""
+    sweep_dir = Path(sweep_dir)
+    if _stale(sweep_dir):
+        collect(sweep_dir)
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    axes = swept(runs)
+    by = main_axis(axes)
+    out = sweep_dir / "figures"
+    written: list[Path] = []
+    results = pd.read_parquet(sweep_dir / "results.parquet", columns=[by, "seed", "step", "run", *[p for p in
+                              ("homicides", "members", "groups_active", "effective_groups")]])
+    if by == "interventions":
+        results[by] = results[by].map(intervention_label)
+        runs = runs.assign(interventions=runs["interventions"].map(intervention_label))
+    written += policy_timeseries(results, out / "timeseries", by=by)
+    written += distributions(runs, by, out / "distributions")
+    if {"policy.prevention_share", "policy.budget_musd"} <= set(axes):
+        written += frontier(runs, out / "frontier")
+    with_nodes = [r for r in runs["run"] if (sweep_dir / r / "nodes.parquet").exists()]
+    if "interventions" in axes and with_nodes:
+        files, change = event_study(sweep_dir, runs, out / "event_study")
+        written += files
+        io.write_csv(change, sweep_dir / "event_study.csv")
+        print("Homicides in the 26 weeks after the removal, summed over seeds:")
+        print(change.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    if with_nodes:
+        labels = runs.set_index("run").get("interventions", pd.Series(dtype=str))
+        treated = [r for r in with_nodes if str(labels.get(r, "no removal")) != "no removal"]
+        run = (treated or with_nodes)[0]
+        last = int(runs.set_index("run").loc[run, "weeks"])
+        written += territory_maps(sweep_dir, run, weeks or [1, last // 2, last], out / "territory")
+    table = effects(runs, by)
+    if not table.empty:
+        io.write_csv(table, sweep_dir / "effects.csv")
+        print(f"\nEffects against {table['reference'].iloc[0]!r} (paired by seed; 95% bootstrap interval):")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sweep_dir", type=Path)
+    ap.add_argument("--weeks", default="", help="weeks for the territory maps, e.g. 1,104,208")
+    args = ap.parse_args(argv)
+    if not args.sweep_dir.is_dir():
+        print(f"error: no sweep directory {args.sweep_dir}", file=sys.stderr)
+        return 2
+    try:
+        weeks = [int(w) for w in args.weeks.split(",") if w.strip()]
+    except ValueError:
+        print(f"error: invalid value for '--weeks': {args.weeks!r} (allowed: comma-separated week numbers)",
+              file=sys.stderr)
+        return 2
+    try:
+        written = plot(args.sweep_dir, weeks or None)
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print("\nWritten:")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
