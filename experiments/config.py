@@ -50,6 +50,7 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
     ``with_hydra``: also return Hydra's own node (``cfg.hydra``: sweep settings, launcher).
     """
     register()
+    _check_experiment(overrides)
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -62,6 +63,19 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
         GlobalHydra.instance().clear()
     to_params(without_hydra(cfg))
     return cfg
+
+
+def experiments() -> list[str]:
+    """Names of the named sweeps in conf/experiment/."""
+    return sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+
+
+def _check_experiment(overrides: list[str] | tuple[str, ...]) -> None:
+    """``experiment`` is an optional group, so Hydra would ignore an unknown name: refuse it here."""
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key.lstrip("+~") == "experiment" and value not in experiments() and value != "null":
+            raise params.ParamError("experiment", value, "one of " + ", ".join(experiments()))
 
 
 def without_hydra(cfg: DictConfig) -> DictConfig:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,3 +42,14 @@ def write_json(obj: Any, path: Path) -> None:
         tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
 
     _atomic(Path(path), dump)
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """The commit of the source tree when it is a git checkout (once per process), else None."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None

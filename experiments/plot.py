@@ -96,7 +96,8 @@ def frontier(runs: pd.DataFrame, path: Path) -> list[Path]:
         ax.set_xlabel("prevention share of the budget")
         ax.set_ylabel("budget (US$ M a year)")
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
-            ax.text(j, i, f"{v:,.0f}" if v >= 100 else f"{v:.1f}", ha="center", va="center", fontsize=8, color="tab:blue")
+            text = f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="tab:blue")
         fig.colorbar(im, ax=ax, label=f"{label} (mean across seeds)")
     fig.suptitle("Budget frontier")
     return save(fig, path)

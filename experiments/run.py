@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,16 +32,6 @@ register()
 log = logging.getLogger("cartelsim")
 
 
-def git_commit() -> str | None:
-    """The commit of the source tree, when it is a git checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     """Run the model of ``cfg`` and write its results into ``out_dir``; return the summary.
 
@@ -60,7 +49,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     model = CartelModel(params=params)
     ts = model.run(progress=True)
     summary = model.summary()
-    summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=git_commit(),
+    summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=io.git_commit(),
                    config=OmegaConf.to_container(without_hydra(cfg), resolve=True))
     if params.output.nodes:
         io.write_parquet(model.node_table(), out_dir / "nodes.parquet")
@@ -95,6 +84,7 @@ def cli(argv: list[str] | None = None) -> int:
         except ParamError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    sys.argv = [sys.argv[0], *argv]
     main()
     return 0
 

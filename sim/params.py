@@ -44,6 +44,8 @@ class TerritoryParams:
     name: str = "mexico_states"  # builder: small | mexico_states | national
     nodes: int = 0  # number of nodes for synthetic builders (0: the builder's default); count
     population: float = 126_014_024  # total population spread over synthetic nodes, persons; INEGI Censo 2020
+    nodes_file: str = ""  # territory=files: CSV of nodes (code, name, population, border[, state, port, lat, lon])
+    edges_file: str = ""  # territory=files: CSV of land adjacency (a, b: node codes)
 
 
 @dataclass
@@ -217,6 +219,7 @@ TERRITORIES = {
     "small": TerritoryParams(name="small", nodes=40, population=3_000_000),
     "mexico_states": TerritoryParams(name="mexico_states"),
     "national": TerritoryParams(name="national", nodes=2470),
+    "files": TerritoryParams(name="files"),  # your own: set territory.nodes_file and territory.edges_file
 }
 
 POLICIES = {
@@ -395,6 +398,17 @@ def _check(cond: bool, key: str, value: Any, allowed: str) -> None:
         raise ParamError(key, value, allowed)
 
 
+def _check_territory_files(t: TerritoryParams) -> None:
+    from .territory import TerritoryFileError, from_files  # territory imports this module
+
+    _check(bool(t.nodes_file), "territory.nodes_file", t.nodes_file, "a CSV file of nodes (territory=files)")
+    _check(bool(t.edges_file), "territory.edges_file", t.edges_file, "a CSV file of adjacency (territory=files)")
+    try:
+        from_files(t.nodes_file, t.edges_file)
+    except TerritoryFileError as err:
+        raise ParamError("territory", t.name, f"readable territory files: {err}") from None
+
+
 def validate(p: Params) -> None:
     """Raise :class:`ParamError` on the first value outside its allowed range."""
     _check(p.steps > 0, "steps", p.steps, "an integer > 0 (weeks)")
@@ -402,6 +416,8 @@ def validate(p: Params) -> None:
     _check(p.territory.name in TERRITORIES, "territory.name", p.territory.name, "one of " + ", ".join(TERRITORIES))
     _check(p.territory.nodes >= 0, "territory.nodes", p.territory.nodes, "an integer >= 0")
     _check(p.territory.population > 0, "territory.population", p.territory.population, "a number > 0")
+    if p.territory.name == "files":
+        _check_territory_files(p.territory)
     _check(p.policy.budget_musd >= 0, "policy.budget_musd", p.policy.budget_musd, "a number >= 0 (US$ M/yr)")
     _check(p.policy.targeting in TARGETINGS, "policy.targeting", p.policy.targeting, " | ".join(TARGETINGS))
     shares = to_dict(p.policy.shares)

@@ -9,7 +9,8 @@ Every builder returns a :class:`networkx.Graph` with integer node ids ``0..n-1``
 - ``opportunity``: legal opportunity in [0, 1] (legal income and jobs for the young);
 - ``resilience``: community resilience in [0, 1].
 
-Builders: :func:`synthetic` (used by ``small`` and ``national``), :func:`mexico_states`.
+Builders: :func:`synthetic` (used by ``small`` and ``national``), :func:`mexico_states`, and
+:func:`from_files` for a territory of your own (``territory=files``).
 All randomness comes from the generator passed in, so the same seed gives the same territory.
 """
 
@@ -31,6 +32,8 @@ def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Ge
     """Build the territory named by ``params.name``."""
     if params.name == "mexico_states":
         graph = mexico_states()
+    elif params.name == "files":
+        graph = from_files(params.nodes_file, params.edges_file)
     else:
         default_nodes = {"small": 40, "national": 2470}[params.name]
         graph = synthetic(params.nodes or default_nodes, params.population, rng)
@@ -40,40 +43,89 @@ def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Ge
 
 
 # --------------------------------------------------------------------------------------------------
-# Mexico's 32 states from the packaged data file
+# Territories from data files: Mexico's 32 states, or your own
 # --------------------------------------------------------------------------------------------------
-def _read_csv(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+class TerritoryFileError(ValueError):
+    """A territory data file that cannot be used; the message names the file, the line and the problem."""
+
+
+NODE_COLUMNS = ("code", "name", "population", "border")  # required; optional: state, port, lat, lon
+EDGE_COLUMNS = ("a", "b")
+
+
+def _read_rows(path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise TerritoryFileError(f"{path}: missing column(s) {', '.join(missing)} (required: {', '.join(required)})")
+            return list(reader)
+    except OSError as err:
+        raise TerritoryFileError(f"{path}: cannot be read ({err.strerror})") from None
+    except (csv.Error, UnicodeDecodeError) as err:
+        raise TerritoryFileError(f"{path}: not a UTF-8 CSV file ({err})") from None
+
+
+def _flag(path, line: int, key: str, value: str | None) -> bool:
+    text = (value or "false").strip().lower()
+    if text not in ("true", "false", "1", "0"):
+        raise TerritoryFileError(f"{path}:{line}: column {key} is {value!r} (allowed: true or false)")
+    return text in ("true", "1")
+
+
+def from_files(nodes_path, edges_path) -> nx.Graph:
+    """A territory from two CSV files: nodes (``code, name, population, border`` and optionally
+    ``state, port, lat, lon``) and land adjacency (``a, b``: two node codes per row).
+
+    Nodes get ids 0..n-1 in file order. Raises :class:`TerritoryFileError` on missing columns,
+    bad values, duplicate or unknown codes, self-loops or a graph that is not connected.
+    """
+    graph = nx.Graph()
+    code_to_node: dict[str, int] = {}
+    for line, row in enumerate(_read_rows(nodes_path, NODE_COLUMNS), start=2):
+        code = (row["code"] or "").strip()
+        if not code or code in code_to_node:
+            raise TerritoryFileError(f"{nodes_path}:{line}: code {code!r} is empty or repeated")
+        try:
+            population = float(row["population"])
+            x, y = float(row.get("lon") or 0.0), float(row.get("lat") or 0.0)
+        except (TypeError, ValueError):
+            raise TerritoryFileError(f"{nodes_path}:{line}: population, lat and lon must be numbers") from None
+        if not population > 0:
+            raise TerritoryFileError(f"{nodes_path}:{line}: population {row['population']!r} (allowed: a number > 0)")
+        node = len(code_to_node)
+        code_to_node[code] = node
+        graph.add_node(node, name=row["name"], state=row.get("state") or row["name"], population=population,
+                       border=_flag(nodes_path, line, "border", row["border"]),
+                       port=_flag(nodes_path, line, "port", row.get("port")), x=x, y=y)
+    if len(graph) < 2:
+        raise TerritoryFileError(f"{nodes_path}: at least 2 nodes are needed, found {len(graph)}")
+    for line, row in enumerate(_read_rows(edges_path, EDGE_COLUMNS), start=2):
+        a, b = (row["a"] or "").strip(), (row["b"] or "").strip()
+        for code in (a, b):
+            if code not in code_to_node:
+                raise TerritoryFileError(f"{edges_path}:{line}: unknown node code {code!r} (not in {nodes_path})")
+        if a == b:
+            raise TerritoryFileError(f"{edges_path}:{line}: {a!r} is adjacent to itself")
+        graph.add_edge(code_to_node[a], code_to_node[b])
+    if not nx.is_connected(graph):
+        parts = sorted(nx.connected_components(graph), key=len)
+        lonely = sorted(graph.nodes[i]["name"] for i in parts[0])[:5]
+        raise TerritoryFileError(f"{edges_path}: the territory is not connected ({len(parts)} parts; "
+                                 f"e.g. {', '.join(lonely)} cut off)")
+    if not any(d["border"] for _, d in graph.nodes(data=True)):
+        raise TerritoryFileError(f"{nodes_path}: no node has border=true (drugs need a border to reach)")
+    return graph
 
 
 def mexico_states() -> nx.Graph:
     """The 32 federal entities with land adjacency, US-border flag and 2020 population.
 
     Sources: INEGI Censo de Población y Vivienda 2020; INEGI Marco Geoestadístico (see
-    ``sim/data/SOURCES.md``). Drug sources are the port states and Chiapas (the southern entry).
+    ``sim/data/SOURCES.md``). Drug sources are the port states, Chiapas (the southern entry) among them.
     """
-    rows = _read_csv("mexico_states.csv")
-    required = {"node", "code", "name", "population", "border", "lat", "lon", "port"}
-    if not rows or not required <= set(rows[0]):
-        raise ValueError(f"mexico_states.csv: columns {sorted(required)} required")
-    graph = nx.Graph()
-    code_to_node = {}
-    for row in rows:
-        node = int(row["node"])
-        code_to_node[row["code"]] = node
-        graph.add_node(
-            node, name=row["name"], state=row["name"], population=float(row["population"]),
-            border=row["border"].strip().lower() == "true",
-            port=row["port"].strip().lower() == "true" or row["code"] == "CHIS",
-            x=float(row["lon"]), y=float(row["lat"]),
-        )
-    for row in _read_csv("mexico_states_adjacency.csv"):
-        for code in (row["a"], row["b"]):
-            if code not in code_to_node:
-                raise ValueError(f"mexico_states_adjacency.csv: unknown state code {code!r}")
-        graph.add_edge(code_to_node[row["a"]], code_to_node[row["b"]])
-    return graph
+    return from_files(DATA / "mexico_states.csv", DATA / "mexico_states_adjacency.csv")
 
 
 # --------------------------------------------------------------------------------------------------

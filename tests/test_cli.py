@@ -57,6 +57,21 @@ def test_one_run_as_a_process_writes_its_files(tmp_path):
     ("+foo=1", "'foo'"),
     ("interventions=[{kind:remove_leader,group:largest,at_step:9999,mode:capture}]", "'interventions[0].at_step'"),
     ("scenario.gun_inflow=-1", "'scenario.gun_inflow'"),
+    ("seed=-1", "'seed'"),
+    ("steps=1.5", "'steps'"),
+    ("policy.budget_musd=abc", "'policy.budget_musd'"),
+    ("policy.prevention_share=2", "'policy.prevention_share'"),
+    ("policy.shares.border=1.5", "'policy.shares.border'"),
+    ("territory.nodes=-3", "'territory.nodes'"),
+    ("scenario.recruitment_scale=-1", "'scenario.recruitment_scale'"),
+    ("cartels.lieutenants=0", "'cartels.lieutenants'"),
+    ("court.sentence_weeks=0", "'court.sentence_weeks'"),
+    ("community.takeup=2", "'community.takeup'"),
+    ("interventions=[{kind:bomb}]", "'interventions[0].kind'"),
+    ("interventions=[{kind:remove_leader,group:biggest}]", "'interventions[0].group'"),
+    ("interventions=[{kind:remove_leader,mode:maim}]", "'interventions[0].mode'"),
+    ("experiment=nope", "'experiment'"),
+    ("scenario=apocalypse", "'scenario'"),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, override, key):
     out = tmp_path / "bad"
@@ -64,6 +79,13 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, capsys, override, k
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and key in err and "allowed" in err and "\n" not in err
     assert not out.exists()
+
+
+def test_a_bad_combination_in_a_sweep_is_caught_before_any_job(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert cli(["-m", "seed=0,1", "policy.shares.prevention=0.05,0.9", f"hydra.sweep.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'policy.shares'" in err and "summing to 1" in err and not out.exists()
 
 
 def test_bad_input_as_a_process_has_no_traceback(tmp_path):

@@ -137,3 +137,28 @@ def test_effects_on_a_toy_case_with_a_known_answer():
     row = table.loc["homicides_last_year"]
     assert row["effect"] == pytest.approx(50.0) and row["ci_low"] == pytest.approx(50.0)
     assert table.loc["members", "effect"] == 0
+
+
+def test_sigkill_at_random_moments_then_rerun_gives_each_run_once(tmp_path):
+    sweep_dir = tmp_path / "kills"
+    args = [sys.executable, "-m", "experiments.run", "-m", "territory=small", "steps=120", "policy=kingpin,prevention",
+            "seed=range(0,5)", "hydra/launcher=joblib", f"hydra.sweep.dir={sweep_dir}"]
+    rng = __import__("random").Random(2026)
+    for _ in range(3):
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(rng.uniform(2.0, 5.0))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        finished = [d for d in run_dirs(sweep_dir) if check_run(d).finished]
+        if finished:
+            with warnings.catch_warnings(record=True):
+                runs, _ = collect.collect(sweep_dir, quiet=True)
+            assert sorted(runs["run"]) == sorted(d.name for d in finished)  # partial runs never read
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dirs = run_dirs(sweep_dir)
+    assert len(dirs) == 10 and all(check_run(d).finished for d in dirs)
+    runs, left_out = collect.collect(sweep_dir, quiet=True)
+    assert len(runs) == 10 and runs["run"].is_unique and not left_out
+    assert not list(sweep_dir.rglob("*.part"))
