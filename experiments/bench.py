@@ -1,26 +1,44 @@
-"""Benchmark: how long a national run takes on one core.
+"""Benchmark: the cost of a simulated week, against the cost floor of Mesa itself.
 
-    python -m experiments.bench [--weeks 520] [--repeats 3] [--policy kingpin] [--out results/bench.json]
+    python -m experiments.bench [--repeats 3] [--weeks 520] [--quick] [--out results/bench.json]
 
-Runs the ``national`` territory for ``--weeks`` weeks in this process (one core), ``--repeats``
-times at fixed seeds, and prints the median wall time, weeks per second and agent-steps per
-second, with the machine it ran on. Writes every figure to a JSON file.
+In one process, at fixed seeds, median of ``--repeats``:
+
+1. this model on ``small``, ``mexico_states`` and ``national`` (kingpin, the busiest preset):
+   seconds per run, weeks per second, agent-steps per second (agents alive each week, summed), and
+   the share of time spent recording outcomes (the DataCollector and the node table);
+2. the floor: a do-nothing Mesa model with the same agents (same classes and counts as the national
+   run's average week), every agent activated once a week with ``shuffle_do``, for the same weeks;
+   and the ratio of this model's time to it;
+3. Mesa's bundled ``EpsteinCivilViolence`` and ``VirusOnNetwork`` at their default sizes, seeded:
+   microseconds per agent-step, beside this model's;
+4. scaling: time per week on synthetic territories of 100 to 10,000 nodes (population, and so
+   agents, in proportion), and the fitted exponent of time against nodes;
+5. peak memory (resident set) of a national run of ``--weeks`` weeks, in a separate process.
+
+Prints a table and writes every figure to a JSON file. ``--quick`` runs tiny versions (a smoke test).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
 
+import mesa
+import numpy as np
+
 from sim import CartelModel
+from sim.params import TERRITORIES
 
 from . import io, quiet_mesa
+
+MEXICO_POP = TERRITORIES["national"].population
 
 
 def machine() -> dict:
@@ -36,49 +54,200 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def time_run(territory: str, policy: str, weeks: int, seed: int) -> dict:
+# --------------------------------------------------------------------------------------------------
+def time_model(weeks: int, seed: int, **kwargs) -> dict:
+    """Build and run one model, timing the weeks and the outcome recording separately."""
     start = time.perf_counter()
-    model = CartelModel(rng=seed, territory=territory, policy=policy, steps=weeks)
+    model = CartelModel(rng=seed, steps=weeks, policy="kingpin", **kwargs)
     built = time.perf_counter()
+    recording = 0.0
+    measure = model.recorder.measure
+
+    def timed_measure(m):
+        nonlocal recording
+        t0 = time.perf_counter()
+        measure(m)
+        recording += time.perf_counter() - t0
+
+    model.recorder.measure = timed_measure
     agent_steps = 0
+    counts: dict[str, int] = {}
     for _ in range(weeks):
         model.step()
         agent_steps += len(model.agents)
+        for cls, agents in model.agents_by_type.items():
+            counts[cls.__name__] = counts.get(cls.__name__, 0) + len(agents)
     end = time.perf_counter()
-    return {"seed": seed, "build_s": built - start, "run_s": end - built, "total_s": end - start,
-            "agents_final": len(model.agents), "agent_steps": agent_steps}
+    return {"seed": seed, "build_s": built - start, "run_s": end - built, "recording_s": recording,
+            "agent_steps": agent_steps, "mean_agents": {k: v / weeks for k, v in counts.items()}}
+
+
+def model_sizes(weeks: int, repeats: int, sizes: list[str]) -> dict:
+    out = {}
+    for name in sizes:
+        runs = [time_model(weeks, seed, territory=name) for seed in range(repeats)]
+        run_s = statistics.median(r["run_s"] for r in runs)
+        out[name] = {
+            "weeks": weeks, "run_s": run_s, "total_s": statistics.median(r["build_s"] + r["run_s"] for r in runs),
+            "weeks_per_s": weeks / run_s,
+            "agent_steps_per_s": statistics.median(r["agent_steps"] / r["run_s"] for r in runs),
+            "us_per_agent_step": 1e6 * statistics.median(r["run_s"] / r["agent_steps"] for r in runs),
+            "recording_share": statistics.median(r["recording_s"] / r["run_s"] for r in runs),
+            "mean_agents": runs[0]["mean_agents"],
+        }
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+class _Idle(mesa.Agent):
+    def step(self) -> None:
+        pass
+
+
+def floor_model(counts: dict[str, float], weeks: int, seed: int) -> float:
+    """Seconds for a do-nothing Mesa model with these agent counts, each activated weekly."""
+    classes = {name: type(name, (_Idle,), {}) for name in counts}
+
+    class Floor(mesa.Model):
+        def __init__(self):
+            super().__init__(rng=seed)
+            for name, n in counts.items():
+                classes[name].create_agents(self, int(round(n)))
+
+        def step(self):
+            for cls in classes.values():
+                self.agents_by_type[cls].shuffle_do("step")
+
+    model = Floor()
+    start = time.perf_counter()
+    for _ in range(weeks):
+        model.step()
+    return time.perf_counter() - start
+
+
+def mesa_examples(steps: int, repeats: int) -> dict:
+    """Microseconds per agent-step of two of Mesa's bundled models at their default sizes."""
+    from mesa.examples import EpsteinCivilViolence, VirusOnNetwork
+    from mesa.examples.advanced.epstein_civil_violence.model import EpsteinScenario
+
+    builders = {"EpsteinCivilViolence": lambda s: EpsteinCivilViolence(scenario=EpsteinScenario(rng=s)),
+                "VirusOnNetwork": lambda s: VirusOnNetwork(rng=s)}
+    out = {}
+    for name, build in builders.items():
+        per = []
+        for seed in range(repeats):
+            model = build(seed)
+            agents = 0
+            start = time.perf_counter()
+            for _ in range(steps):
+                agents += len(model.agents)
+                model.step()
+            per.append(1e6 * (time.perf_counter() - start) / agents)
+        out[name] = {"us_per_agent_step": statistics.median(per), "agents": len(model.agents), "steps": steps}
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+def scaling(nodes_list: list[int], weeks: int, seed: int = 0) -> dict:
+    """Seconds per week against territory size (population in proportion to nodes)."""
+    rows = []
+    for n in nodes_list:
+        population = MEXICO_POP * n / 2470
+        model = CartelModel(rng=seed, steps=weeks, policy="kingpin", territory="national",
+                            territory__nodes=n, territory__population=population)
+        start = time.perf_counter()
+        for _ in range(weeks):
+            model.step()
+        rows.append({"nodes": n, "agents": len(model.agents), "s_per_week": (time.perf_counter() - start) / weeks})
+    x = np.log([r["nodes"] for r in rows])
+    y = np.log([r["s_per_week"] for r in rows])
+    exponent = float(np.polyfit(x, y, 1)[0]) if len(rows) > 1 else float("nan")
+    return {"rows": rows, "exponent": exponent}
+
+
+def peak_memory(weeks: int, territory: str = "national") -> float:
+    """Peak resident memory (MB) of a separate process running one model."""
+    code = ("import resource; from sim import CartelModel; "
+            f"CartelModel(rng=0, territory={territory!r}, policy='kingpin', steps={weeks}).run(); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024.0  # Linux reports KB
+
+
+# --------------------------------------------------------------------------------------------------
+TARGETS = {  # figure -> (comparison, limit) from the performance issue
+    "national_over_floor": ("<=", 8.0),
+    "epstein_over_national_per_agent_step": (">=", 5.0),
+    "national_recording_share": ("<", 0.10),
+    "scaling_exponent": ("<=", 1.1),
+    "national_peak_memory_mb": ("<", 1024.0),
+}
+
+
+def run(weeks: int, repeats: int, quick: bool) -> dict:
+    sizes = ["small"] if quick else ["small", "mexico_states", "national"]
+    result: dict = {"weeks": weeks, "repeats": repeats, "quick": quick, "machine": machine()}
+    result["model"] = model_sizes(weeks, repeats, sizes)
+    ref = result["model"][sizes[-1]]
+    floor_s = statistics.median(floor_model(ref["mean_agents"], weeks, s) for s in range(repeats))
+    result["floor"] = {"territory": sizes[-1], "run_s": floor_s, "ratio": ref["run_s"] / floor_s,
+                       "agents": ref["mean_agents"]}
+    result["mesa_examples"] = mesa_examples(10 if quick else 100, 1 if quick else repeats)
+    result["scaling"] = scaling([40, 100] if quick else [100, 300, 1000, 3000, 10000], 5 if quick else 52)
+    result["peak_memory_mb"] = peak_memory(weeks, sizes[-1])
+    epstein = result["mesa_examples"]["EpsteinCivilViolence"]["us_per_agent_step"]
+    result["figures"] = {
+        "national_over_floor": result["floor"]["ratio"],
+        "epstein_over_national_per_agent_step": epstein / ref["us_per_agent_step"],
+        "national_recording_share": ref["recording_share"],
+        "scaling_exponent": result["scaling"]["exponent"],
+        "national_peak_memory_mb": result["peak_memory_mb"],
+    }
+    ops = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
+    result["targets_met"] = {k: bool(ops[op](float(result["figures"][k]), limit)) for k, (op, limit) in TARGETS.items()}
+    return result
+
+
+def print_table(r: dict) -> None:
+    m = r["machine"]
+    print(f"machine: {m['cpu']}, Python {m['python']}, Mesa {m['mesa']}, numpy {m['numpy']}; one core")
+    print(f"\n{'territory':<15}{'s/run':>8}{'weeks/s':>9}{'agents':>8}{'agent-steps/s':>15}{'µs/agent-step':>15}"
+          f"{'recording':>11}")
+    for name, s in r["model"].items():
+        agents = sum(s["mean_agents"].values())
+        print(f"{name:<15}{s['run_s']:>8.2f}{s['weeks_per_s']:>9.0f}{agents:>8.0f}{s['agent_steps_per_s']:>15,.0f}"
+              f"{s['us_per_agent_step']:>15.2f}{100 * s['recording_share']:>10.1f}%")
+    f = r["floor"]
+    print(f"\nMesa floor (same agents, all activated weekly with shuffle_do, {r['weeks']} weeks): "
+          f"{f['run_s']:.2f} s; this model / floor = {f['ratio']:.1f}x")
+    for name, e in r["mesa_examples"].items():
+        print(f"{name}: {e['us_per_agent_step']:.2f} µs per agent-step ({e['agents']} agents)")
+    print("\nscaling (time per week):")
+    for row in r["scaling"]["rows"]:
+        print(f"  {row['nodes']:>6} nodes, {row['agents']:>6} agents: {1000 * row['s_per_week']:8.2f} ms")
+    print(f"  fitted exponent: {r['scaling']['exponent']:.2f}")
+    print(f"\npeak memory of a {r['floor']['territory']} run of {r['weeks']} weeks: {r['peak_memory_mb']:.0f} MB")
+    print("\ntargets:")
+    for key, (op, limit) in TARGETS.items():
+        ok = "met" if r["targets_met"][key] else "NOT met"
+        print(f"  {key:<40} {r['figures'][key]:>10.2f}  (target {op} {limit:g}): {ok}")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--territory", default="national")
-    ap.add_argument("--policy", default="kingpin")
     ap.add_argument("--weeks", type=int, default=520)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
     ap.add_argument("--out", type=Path, default=Path("results/bench.json"))
     args = ap.parse_args(argv)
+    if args.weeks < 1 or args.repeats < 1:
+        print("error: invalid value for '--weeks'/'--repeats' (allowed: integers >= 1)", file=sys.stderr)
+        return 2
     quiet_mesa()
-    runs = []
-    for seed in range(args.repeats):
-        runs.append(time_run(args.territory, args.policy, args.weeks, seed))
-        r = runs[-1]
-        print(f"  seed {seed}: {r['total_s']:.1f} s ({args.weeks / r['run_s']:.0f} weeks/s)", file=sys.stderr)
-    total = statistics.median(r["total_s"] for r in runs)
-    run_s = statistics.median(r["run_s"] for r in runs)
-    result = {
-        "territory": args.territory, "policy": args.policy, "weeks": args.weeks, "repeats": args.repeats,
-        "median_total_s": total, "median_run_s": run_s, "weeks_per_s": args.weeks / run_s,
-        "agent_steps_per_s": statistics.median(r["agent_steps"] / r["run_s"] for r in runs),
-        "machine": machine(), "runs": runs,
-    }
+    result = run(args.weeks, args.repeats, args.quick)
+    print_table(result)
     io.write_json(result, args.out)
-    m = result["machine"]
-    print(f"{args.territory}, {args.policy}, {args.weeks} weeks, median of {args.repeats}: "
-          f"{total:.1f} s per run (build + run) on one core; {result['weeks_per_s']:.0f} weeks/s, "
-          f"{result['agent_steps_per_s']:,.0f} agent-steps/s")
-    print(f"machine: {m['cpu']}, Python {m['python']}, Mesa {m['mesa']}, numpy {m['numpy']}")
-    print(f"written: {args.out}")
-    print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "machine")}, indent=None))
+    print(f"\nwritten: {args.out}")
     return 0
 
 

@@ -102,31 +102,37 @@ class MiddleOperator(CellAgent):
         group.plazas[node] = self
         model.plazas[node][group.gid] = self
 
-    def step(self) -> None:
-        """Abandon a plaza the cell can no longer hold; otherwise perhaps defect.
+    @staticmethod
+    def decide_all(model: CartelModel) -> None:
+        """Every cell's weekly decision, drawn at once; only the cells that act cost anything.
 
-        In a leaderless group the contenders (its largest cells' bosses) defect with probability
-        ``defection_rate x (1 - loyalty)`` a week; under a leader any boss may, with
-        ``weak_leader_defection x (1 - loyalty) x`` its cell's size relative to the group's mean cell.
+        A cell smaller than ``retreat_members`` abandons its plaza. In a leaderless group the
+        contenders (its largest cells' bosses) defect with probability ``defection_rate x (1 - loyalty)``;
+        under a leader any boss may, with ``weak_leader_defection x (1 - loyalty) x`` its cell's size
+        relative to the group's mean cell. Cells that act do so in random order.
         """
-        if not self.active:
+        cp, ops = model.p.cartels, model.active_operators()
+        if not ops:
             return
-        cp = self.model.p.cartels
-        if self.members < cp.retreat_members:
-            self.dissolve()
-            return
-        group = self.group
-        if len(group.plazas) < 2:
-            return
-        if group.headless:
-            if self not in group.contenders:
-                return
-            p_defect = cp.defection_rate * (1 - self.loyalty)
-        else:
-            mean_cell = group.size / len(group.plazas)
-            p_defect = cp.weak_leader_defection * (1 - self.loyalty) * self.members / max(mean_cell, 1.0)
-        if self.model.rng.random() < p_defect:
-            succession.defect(self.model, self)
+        contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
+        rows = np.array([(o.members, o.loyalty, len(o.group.plazas), o.group.size, o.group.leader is None,
+                          id(o) in contenders) for o in ops], dtype=np.float64)
+        members, loyalty, plazas, size = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+        headless, contender = rows[:, 4] > 0, rows[:, 5]
+        relative = members / np.maximum(size / np.maximum(plazas, 1.0), 1.0)
+        p_defect = np.where(headless, cp.defection_rate * contender, cp.weak_leader_defection * relative)
+        p_defect *= (1.0 - loyalty) * (plazas >= 2)
+        retreat = members < cp.retreat_members
+        defect = model.rng.random(len(ops)) < p_defect
+        acting = [(o, bool(r), o.group) for o, r, d in zip(ops, retreat, defect) if r or d]
+        model.random.shuffle(acting)
+        for op, retreats, group in acting:
+            if not op.active:
+                continue
+            if retreats:
+                op.dissolve()
+            elif op.group is group and len(group.plazas) >= 2:  # not carried off by another's defection
+                succession.defect(model, op)
 
     def transfer(self, group: Group) -> None:
         """Change allegiance to ``group`` (splinter or absorption), keeping the plaza, cell and stocks."""

@@ -68,4 +68,3 @@ def update(model: CartelModel) -> None:
 
     for o, mi, gi, ci, li in zip(ops, m.astype(np.int64).tolist(), guns.tolist(), cash.tolist(), loyal.tolist()):
         o.members, o.guns, o.cash, o.loyalty = mi, gi, ci, li
-    model.census()

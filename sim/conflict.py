@@ -60,32 +60,46 @@ def expand(model: CartelModel, op: MiddleOperator) -> None:
 
 
 def fight(model: CartelModel) -> None:
-    """Attrition in every contested plaza; a cell left with under a quarter of its enemies'
-    strength withdraws with probability 0.3 a week."""
-    cp = model.p.cartels
-    rng = model.rng
-    for j in model.contested_nodes():
-        ops = [o for o in model.plazas[j].values() if o.members > 0]
-        if len(ops) < 2:
-            continue
-        m = np.array([o.members for o in ops], dtype=np.float64)
-        mult = np.array([force_multiplier(model, o) for o in ops])
-        kin = np.array([[cp.splinter_rivalry if a.group.kin(b.group) else 1.0 for b in ops] for a in ops])
-        np.fill_diagonal(kin, 0.0)
-        pressure = kin * (mult * m)[None, :] / (m[:, None] + m[None, :])
-        deterrence = np.exp(-model.p.police.deterrence * model.units_at[j])
-        q = np.minimum(cp.lethality * deterrence * pressure.sum(axis=1), 0.5)
-        deaths = rng.binomial(m.astype(np.int64), q)
-        for o, d in zip(ops, deaths.tolist()):
-            if d:
-                model.kill_members(o, d)
-        killed = int(deaths.sum())
-        spill(model, j, int(rng.poisson(cp.civilian_ratio * killed)))
-        strength = np.array([o.members * force_multiplier(model, o) for o in ops])
-        enemy = strength.sum() - strength
-        for o, own, e in zip(ops, strength.tolist(), enemy.tolist()):
-            if o.active and own < 0.25 * e and rng.random() < 0.3:
-                withdraw(model, o)
+    """Attrition in every contested plaza at once; a cell left with under a quarter of its
+    enemies' strength withdraws with probability 0.3 a week."""
+    cp, rng = model.p.cartels, model.rng
+    ops = [o for j in model.contested_nodes() for o in model.plazas[j].values() if o.members > 0]
+    if len(ops) < 2:
+        return
+    rows = np.array([(o.node, o.members, o.guns, o.group.gid, o.group.parent) for o in ops], dtype=np.float64)
+    node, m, guns = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+    gid, parent = rows[:, 3], rows[:, 4]
+    gpm = guns / np.maximum(m, 1.0)
+    mult = 1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half)
+    a, b = _pairs_within(node)
+    kin = np.where((parent[a] == gid[b]) | (parent[b] == gid[a]), cp.splinter_rivalry, 1.0)
+    pressure = np.bincount(a, weights=kin * mult[b] * m[b] / (m[a] + m[b]), minlength=len(ops))
+    deterrence = np.exp(-model.p.police.deterrence * model.units_at[node])
+    q = np.minimum(cp.lethality * deterrence * pressure, 0.5)
+    deaths = rng.binomial(m.astype(np.int64), q)
+    for k in np.flatnonzero(deaths):
+        model.kill_members(ops[k], int(deaths[k]))
+    killed = np.bincount(node, weights=deaths, minlength=model.n_nodes)
+    for j in np.flatnonzero(killed):
+        spill(model, int(j), int(rng.poisson(cp.civilian_ratio * killed[j])))
+    strength = (m - deaths) * mult
+    enemy = np.bincount(node, weights=strength, minlength=model.n_nodes)[node] - strength
+    beaten = (strength < 0.25 * enemy) & (rng.random(len(ops)) < 0.3)
+    for k in np.flatnonzero(beaten):
+        if ops[k].active:
+            withdraw(model, ops[k])
+
+
+def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a, b), a != b, of entries that share a node (entries grouped by node)."""
+    starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+    sizes = np.diff(np.r_[starts, len(node)])
+    first = np.repeat(starts, sizes * sizes)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(sizes * sizes) - sizes * sizes, sizes * sizes)
+    k = np.repeat(sizes, sizes * sizes)
+    a, b = first + offset // k, first + offset % k
+    keep = a != b
+    return a[keep], b[keep]
 
 
 def spill(model: CartelModel, node: int, victims: int) -> None:

@@ -9,7 +9,7 @@ One step is one week. The schedule of a week (read it here, in :meth:`CartelMode
 5. police units are deployed (:func:`sim.policy.deploy`); their presence deters fights;
 6. fights in contested plazas (:func:`sim.conflict.fight`);
 7. successions: leaderless groups fight, split, or settle (:func:`sim.succession.update`);
-8. operators abandon lost plazas or defect (``MiddleOperator.step``, random order); police arrest
+8. operators abandon lost plazas or defect (``MiddleOperator.decide_all``, random order); police arrest
    where they stand (``Police.step``, in deployment order);
 9. courts try cases and release prisoners (``Court.step``);
 10. predation and background homicides; communities update (``Community.update_all``);
@@ -220,7 +220,7 @@ class CartelModel(mesa.Model):
         policy.deploy(self)
         conflict.fight(self)
         succession.update(self)
-        self._operators().shuffle_do("step")
+        MiddleOperator.decide_all(self)
         self._bury_groups()
         self.census()
         policy.locate_leaders(self)
@@ -297,17 +297,14 @@ class CartelModel(mesa.Model):
         return [o for o in self._operators() if o.active]
 
     def census(self) -> None:
-        """Recount members and groups present at each node."""
+        """Recount members and groups present at each node, and each group's size."""
         ops = self.active_operators()
-        nodes = np.fromiter((o.node for o in ops), np.int64, len(ops))
-        members = np.fromiter((o.members for o in ops), np.float64, len(ops))
-        self.members_at = np.bincount(nodes, weights=members, minlength=self.n_nodes)
-        self.groups_at = np.bincount(nodes, minlength=self.n_nodes)
-        sizes: dict[int, int] = {}
-        for o in ops:
-            sizes[o.group.gid] = sizes.get(o.group.gid, 0) + o.members
+        rows = np.array([(o.node, o.members, o.group.gid) for o in ops], dtype=np.int64).reshape(-1, 3)
+        self.members_at = np.bincount(rows[:, 0], weights=rows[:, 1], minlength=self.n_nodes)
+        self.groups_at = np.bincount(rows[:, 0], minlength=self.n_nodes)
+        sizes = np.bincount(rows[:, 2], weights=rows[:, 1], minlength=self._next_gid).astype(np.int64).tolist()
         for gid, group in self.groups.items():
-            group.size = sizes.get(gid, 0)
+            group.size = sizes[gid]
 
     def contested_nodes(self) -> list[int]:
         return np.flatnonzero(self.groups_at >= 2).tolist()

@@ -59,7 +59,8 @@ def _read_rows(path, required: tuple[str, ...]) -> list[dict[str, str]]:
             reader = csv.DictReader(fh)
             missing = [c for c in required if c not in (reader.fieldnames or [])]
             if missing:
-                raise TerritoryFileError(f"{path}: missing column(s) {', '.join(missing)} (required: {', '.join(required)})")
+                raise TerritoryFileError(
+                    f"{path}: missing column(s) {', '.join(missing)} (required: {', '.join(required)})")
             return list(reader)
     except OSError as err:
         raise TerritoryFileError(f"{path}: cannot be read ({err.strerror})") from None
