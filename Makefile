@@ -9,7 +9,7 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 CANDIDATES := python3.13 python3.12 python3 \
 	$(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3) $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3)
 
-.PHONY: run test bench clean venv
+.PHONY: run test bench sensitivity clean venv
 
 venv: $(STAMP)
 
@@ -35,6 +35,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+
+sensitivity: $(STAMP)
+	$(PY) -m experiments.sensitivity
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

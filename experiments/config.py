@@ -7,6 +7,8 @@ The yaml in ``conf/`` and the keyword arguments of :class:`sim.CartelModel` reso
 
 from __future__ import annotations
 
+import csv
+import functools
 import itertools
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,52 @@ def register() -> None:
 
 
 def to_params(cfg: DictConfig | dict) -> params.Params:
-    """The validated :class:`sim.params.Params` of a composed config (raises ParamError)."""
+    """The validated :class:`sim.params.Params` of a composed config (raises ParamError).
+
+    A ``sample: {file, row}`` entry (sensitivity sweeps) sets the keys of that row of the CSV file.
+    """
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    sample = data.pop("sample", None)
+    if sample is not None:
+        for key, value in sample_values(sample).items():
+            _set(data, key, value)
     return params.from_dict(data)
+
+
+def sample_values(sample: dict) -> dict[str, Any]:
+    """The parameter values of row ``sample.row`` of the CSV ``sample.file`` (one column per key)."""
+    if not isinstance(sample, dict) or "file" not in sample or "row" not in sample:
+        raise params.ParamError("sample", sample, "a mapping with file (a CSV of samples) and row (an integer)")
+    table = _samples(str(sample["file"]))
+    row = sample["row"]
+    if not isinstance(row, int) or not 0 <= row < len(table):
+        raise params.ParamError("sample.row", row, f"an integer in 0..{len(table) - 1} (rows of {sample['file']})")
+    return {k: v for k, v in table[row].items() if k != "row"}
+
+
+@functools.lru_cache(maxsize=8)
+def _samples(path: str) -> list[dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    except OSError as err:
+        raise params.ParamError("sample.file", path, f"a readable CSV of samples ({err.strerror})") from None
+
+
+def _number(text: str) -> Any:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _set(data: dict, dotted: str, value: Any) -> None:
+    *path, last = dotted.split(".")
+    node = data
+    for part in path:
+        node = node.setdefault(part, {})
+    node[last] = value
 
 
 def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False) -> DictConfig:

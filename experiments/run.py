@@ -25,7 +25,7 @@ import sim
 from sim import CartelModel, ParamError
 
 from . import callbacks, io, quiet_mesa
-from .config import check_overrides, register, to_params, without_hydra
+from .config import check_overrides, register, sample_values, to_params, without_hydra
 from .store import check_run, clean_partials
 
 register()
@@ -51,6 +51,8 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     summary = model.summary()
     summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=io.git_commit(),
                    config=OmegaConf.to_container(without_hydra(cfg), resolve=True))
+    if "sample" in cfg:
+        summary["sample_values"] = sample_values(OmegaConf.to_container(cfg.sample, resolve=True))
     if params.output.nodes:
         io.write_parquet(model.node_table(), out_dir / "nodes.parquet")
     io.write_parquet(ts, out_dir / "timeseries.parquet")
