@@ -9,7 +9,7 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 CANDIDATES := python3.13 python3.12 python3 \
 	$(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3) $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3)
 
-.PHONY: run test bench sensitivity clean venv
+.PHONY: run test bench sensitivity validate calibrate clean venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,12 @@ bench: $(STAMP)
 
 sensitivity: $(STAMP)
 	$(PY) -m experiments.sensitivity
+
+validate: $(STAMP)
+	$(PY) -m experiments.validate
+
+calibrate: $(STAMP)
+	$(PY) -m experiments.calibrate
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache

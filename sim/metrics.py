@@ -38,6 +38,7 @@ COLUMNS = {
     "groups_active": "groups_active",
     "effective_groups": "effective_groups",
     "largest_group_share": "largest_group_share",
+    "top10_group_share": "top10_group_share",
     "splinters": "splinters",
     "leaderless_groups": "leaderless_groups",
     "leaders_removed": "leaders_removed",
@@ -84,6 +85,7 @@ class Recorder:
         shares = sizes / total if total > 0 else sizes
         model.effective_groups = float(1.0 / np.square(shares).sum()) if total > 0 else 0.0
         model.largest_group_share = float(shares.max()) if total > 0 else 0.0
+        model.top10_group_share = float(np.sort(shares)[-10:].sum()) if total > 0 else 0.0
         model.leaderless_groups = sum(1 for g in model.groups.values() if g.alive and g.headless)
         model.backlog = sum(c.waiting for c in model.courts)
         model.prisoners = sum(c.imprisoned for c in model.courts)

@@ -246,6 +246,9 @@ SCENARIOS = {
     "high_guns": ScenarioParams(name="high_guns", gun_inflow=400_000.0),
     "low_guns": ScenarioParams(name="low_guns", gun_inflow=50_000.0),
     "economic_shock": ScenarioParams(name="economic_shock", recruitment_scale=1.5),
+    # the hindcast's world (experiments.validate): 2007 conditions are the baseline's (initial groups,
+    # members, gun inflow), under the name the results carry
+    "mexico_2007": ScenarioParams(name="mexico_2007"),
 }
 
 PRESETS: dict[str, dict[str, Any]] = {"territory": TERRITORIES, "policy": POLICIES, "scenario": SCENARIOS}
