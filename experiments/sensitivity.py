@@ -5,7 +5,8 @@
                                       [--out results/sensitivity] [-- HYDRA OVERRIDES ...]
 
 Each method writes its sample of the uncertain parameters to ``OUT/METHOD/samples.csv`` and runs it
-as an ordinary sweep (``python -m experiments.run -m +sample.file=... '+sample.row=range(0,M)'``),
+as an ordinary sweep (``python -m experiments.run experiment=sensitivity +sample.file=...
+'+sample.row=range(0,M)'``; see ``conf/experiment/sensitivity.yaml``),
 so it uses the same launchers and results store as every other sweep: it resumes after a crash and
 runs on a cluster unchanged (put launcher overrides after ``--``, e.g. ``-- hydra/launcher=slurm``).
 Then it collects the runs and analyses them with SALib:
@@ -295,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     seeds = f"seed={args.seed}" if args.seeds == 1 else f"seed=range({args.seed},{args.seed + args.seeds})"
-    base = [f"territory={args.territory}", f"steps={args.steps}", f"policy={args.policy}", seeds]
+    base = ["experiment=sensitivity", f"territory={args.territory}", f"steps={args.steps}", f"policy={args.policy}",
+            seeds]
     settings = {k: getattr(args, k) for k in ("method", "n", "trajectories", "scenarios", "policy", "territory",
                                               "steps", "seed", "seeds")}
     todo = ["sobol", "morris", "ranking"] if args.method == "all" else [args.method]

@@ -127,6 +127,7 @@ def hindcast(seeds: int, n_jobs: int, out: Path) -> tuple[list[Check], str]:
         Check("Rise in homicides 2007 to 2011 (ratio)", "INEGI", f"x{o_rise:.2f}", rise, 0, 2.0, 4.0),
         Check("Homicides 2011 to 2014 (ratio; a dip is < 1)", "INEGI", f"x{o_dip:.2f}", dip, 0, 0.6, 0.95),
         Check("Second rise 2014 to 2018 (ratio)", "INEGI", f"x{o_second:.2f}", second, 0, 1.3, 2.5),
+        Check("Groups at the end of 2007", "Atuesta & Pérez-Dávila 2018", "4-7", gm[0], groups[:, 0].std(), 4, 10),
         Check("Groups in 2011", "Atuesta & Pérez-Dávila 2018", "about 80", gm[4], groups[:, 4].std(), 50, 110),
         Check("Groups in 2019", "CIDE; Lantia; Crisis Group", "150-230", gm[12], groups[:, 12].std(), 150, 230),
     ]
@@ -222,6 +223,22 @@ def violence_by_groups(seeds: int, n_jobs: int, out: Path) -> list[Check]:
                   "increments shrink", step2 / step1 if step1 else np.nan, 0, -1, 1.0)]
 
 
+def two_arms(res: list, seeds: int, column: str, labels: tuple[str, str], colour: str, ylabel: str, title: str,
+             path: Path) -> None:
+    """One line per run: the first ``seeds`` runs in grey (``labels[0]``), the rest in ``colour``."""
+    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
+    for k, (ts, _, _) in enumerate(res):
+        ax.plot(ts["step"] / 52, ts[column], color="#7f7f7f" if k < seeds else colour, alpha=0.6, lw=1)
+    ax.plot([], [], color="#7f7f7f", label=labels[0])
+    ax.plot([], [], color=colour, label=labels[1])
+    ax.set_xlabel("years")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    save(fig, path)
+
+
 def prevention(seeds: int, n_jobs: int, out: Path) -> list[Check]:
     base = ["territory=national", "policy=merida", "steps=520"]
     jobs = [base + [f"seed={s}", "policy.prevention_share=0"] for s in range(seeds)]
@@ -231,17 +248,8 @@ def prevention(seeds: int, n_jobs: int, out: Path) -> list[Check]:
     rec1 = np.array([ts["recruits"].sum() for ts, _, _ in res[seeds:]])
     mem0 = np.array([ts["members"].iloc[-1] for ts, _, _ in res[:seeds]])
     mem1 = np.array([ts["members"].iloc[-1] for ts, _, _ in res[seeds:]])
-    fig, ax = plt.subplots(figsize=(7, 4), constrained_layout=True)
-    for (ts, _, _), colour in [(r, "#7f7f7f") for r in res[:seeds]] + [(r, "#2ca02c") for r in res[seeds:]]:
-        ax.plot(ts["step"] / 52, ts["members"], color=colour, alpha=0.6, lw=1)
-    ax.plot([], [], color="#7f7f7f", label="prevention share 0")
-    ax.plot([], [], color="#2ca02c", label="prevention share 0.5")
-    ax.set_xlabel("years")
-    ax.set_ylabel("members (persons)")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    ax.set_title("Prevention lowers recruitment and, over years, membership")
-    save(fig, out / "prevention")
+    two_arms(res, seeds, "members", ("prevention share 0", "prevention share 0.5"), "#2ca02c", "members (persons)",
+             "Prevention lowers recruitment and, over years, membership", out / "prevention")
     cut = 100 * (1 - rec1 / rec0)
     return [Check("Recruitment cut by half the budget on prevention (10 years)", "Heller 2014; Heller et al. 2017",
                   "cuts (40-50% of participants, 55% take-up)", cut.mean(), cut.std(), 1, 50, "%"),
@@ -271,17 +279,8 @@ def kingpin_fragments(seeds: int, n_jobs: int, out: Path) -> list[Check]:
     res = run_all([base + [f"seed={s}", f"policy={p}"] for p in ("none", "kingpin") for s in range(seeds)], n_jobs)
     g0 = np.array([ts["groups_active"].iloc[-1] for ts, _, _ in res[:seeds]])
     g1 = np.array([ts["groups_active"].iloc[-1] for ts, _, _ in res[seeds:]])
-    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    for (ts, _, _), colour in [(r, "#7f7f7f") for r in res[:seeds]] + [(r, "#d62728") for r in res[seeds:]]:
-        ax.plot(ts["step"] / 52, ts["groups_active"], color=colour, alpha=0.6, lw=1)
-    ax.plot([], [], color="#7f7f7f", label="none")
-    ax.plot([], [], color="#d62728", label="kingpin")
-    ax.set_xlabel("years")
-    ax.set_ylabel("active groups")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    ax.set_title("The number of groups grows under a kingpin strategy")
-    save(fig, out / "kingpin_fragments")
+    two_arms(res, seeds, "groups_active", ("none", "kingpin"), "#d62728", "active groups (count)",
+             "The number of groups grows under a kingpin strategy", out / "kingpin_fragments")
     return [Check("Groups after 5 years, kingpin / none (ratio)", "Atuesta & Pérez-Dávila 2018; Calderón et al. 2015",
                   "kingpin fragments", (g1 / g0).mean(), (g1 / g0).std(), 1.5, 50)]
 

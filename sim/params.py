@@ -89,11 +89,11 @@ class CartelParams:
     initial_members_per_capita: float = 8.0e-4  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = 0.55  # share of nodes held at start (highest trafficking value first); assumed
     succession_clarity: float = 0.25  # P(a removed leader has an accepted successor); calibrated to the growth in groups (6 in 2007 to ~80 in 2011); Jones 2013, Phillips 2015 (qualitative)
-    recruitment_rate: float = 0.0027  # gross recruits per member per week at vulnerability 1; calibrated, Prieto-Curiel et al. 2023 (~0.25%/wk)
-    saturation: float = 0.0018  # exits per member per week when the plaza is at capacity; calibrated (omega term, Prieto-Curiel et al. 2023)
+    recruitment_rate: float = 0.00253  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: INEGI homicides 2007-16, ~115k members 2012, ~80 groups 2011); Prieto-Curiel et al. 2023 (~0.25%/wk)
+    saturation: float = 0.00176  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate), the omega term of Prieto-Curiel et al. 2023
     capacity_per_capita: float = 2.2e-3  # members a plaza sustains per resident at trafficking value 0; calibrated to ~175k members
     capacity_value_weight: float = 2.0  # extra capacity per unit of trafficking value (0-1); assumed
-    lethality: float = 0.008  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (~120 killed/wk)
+    lethality: float = 0.00836  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (experiments.calibrate; ~120 members killed/wk, Prieto-Curiel et al. 2023)
     gun_lethality: float = 2.0  # extra lethality at saturating guns per member; assumed (Lanchester force multiplier)
     guns_half: float = 1.0  # guns per member at which half the gun effect is reached; assumed
     gun_depreciation: float = 1 / 104  # share of a gun stock lost, seized or sold on each week; assumed (2-year life)
@@ -102,7 +102,7 @@ class CartelParams:
     gun_price_musd: float = 1.5e-3  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
     civilian_ratio: float = 2.2  # civilians killed per member killed in fights; calibrated to ~19% of homicides being members (Prieto-Curiel et al. 2023)
     spillover: float = 0.3  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
-    predation_rate: float = 3.0e-3  # civilians killed per member per week in a contested plaza (executions, extortion); calibrated
+    predation_rate: float = 2.96e-3  # civilians killed per member per week in a contested plaza (executions, extortion); calibrated (experiments.calibrate: INEGI homicides 2007-16)
     predation_held: float = 0.2  # predation in a plaza one group holds unchallenged, relative to a contested one; assumed
     internal_violence: float = 0.5  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = 0.02  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
@@ -115,7 +115,7 @@ class CartelParams:
     loyalty_mean: float = 0.75  # mean loyalty of an operator to its leader (0-1); assumed
     headless_weeks: int = 8  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
     lieutenants: int = 6  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
-    defection_rate: float = 0.5  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated to the growth in groups
+    defection_rate: float = 0.51  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: ~80 groups in 2011)
     weak_leader_defection: float = 5e-5  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
     leader_mortality: float = 0.02  # P(a leader dies or retires) per year, outside policing; assumed
     splinter_rivalry: float = 2.0  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)

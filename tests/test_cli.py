@@ -26,7 +26,7 @@ def run_process(*args: str) -> subprocess.CompletedProcess:
 def test_one_run_as_a_process_writes_its_files(tmp_path):
     out = tmp_path / "run"
     iv = "interventions=[{kind:remove_leader,group:largest,at_step:5,mode:kill}]"
-    proc = run_process("territory=small", "policy=kingpin", "steps=20", "seed=3", "output.nodes=true", iv,
+    proc = run_process("territory=small", "policy=prevention", "steps=20", "seed=3", "output.nodes=true", iv,
                        f"hydra.run.dir={out}")
     assert proc.returncode == 0, proc.stderr
     assert "Step " not in proc.stdout + proc.stderr  # Mesa's per-step INFO log stays quiet
@@ -35,11 +35,11 @@ def test_one_run_as_a_process_writes_its_files(tmp_path):
     nodes = pd.read_parquet(out / "nodes.parquet")
     assert list(nodes.columns) == list(NODE_COLUMNS) and len(nodes) == 20 * 40
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["seed"] == 3 and summary["version"] and "policy=kingpin" in summary["overrides"]
-    assert summary["interventions"][0]["fired"] and summary["config"]["policy"]["name"] == "kingpin"
+    assert summary["seed"] == 3 and summary["version"] and "policy=prevention" in summary["overrides"]
+    assert summary["interventions"][0]["fired"] and summary["config"]["policy"]["name"] == "prevention"
     assert not list(out.glob("*.part"))
     # the API gives the same numbers as the command line
-    api = simulate(["territory=small", "policy=kingpin", "steps=20", "seed=3", "output.nodes=true", iv])
+    api = simulate(["territory=small", "policy=prevention", "steps=20", "seed=3", "output.nodes=true", iv])
     pd.testing.assert_frame_equal(api, ts)
 
 
