@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m experiments.collect SWEEP_DIR", file=sys.stderr)
         return 2
     sweep_dir = Path(argv[0])
+    warnings.showwarning = lambda message, *args, **kwargs: print(f"warning: {message}", file=sys.stderr)
     try:
         runs, left_out = collect(sweep_dir)
     except (FileNotFoundError, RuntimeError) as err:

@@ -62,7 +62,8 @@ def table(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 def format_table(stats: pd.DataFrame) -> str:
     lines = [f"{'policy':<11}" + "".join(f"{name:>24}" for name in OUTCOMES)]
     for policy, row in stats.iterrows():
-        cells = [f"{row[(n, 'mean')]:>14,.1f} ± {row[(n, 'std')]:<7,.1f}" for n in OUTCOMES]
+        cells = [f"{row[(n, 'mean')]:>14,.1f} ± " + (f"{row[(n, 'std')]:<7,.1f}" if row[(n, 'std')] == row[(n, 'std')]
+                                                      else f"{'n/a':<7}") for n in OUTCOMES]
         lines.append(f"{policy:<11}" + "".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
@@ -73,10 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--territory", default="national", help="territory preset (default national)")
     ap.add_argument("--steps", type=int, default=520, help="weeks per run (default 520 = 10 years)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: all cores)")
-    ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder")
+    ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder (default results/compare)")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         print(f"error: invalid value for '--seeds': {args.seeds} (allowed: an integer >= 1)", file=sys.stderr)
+        return 2
+    if args.jobs < 1 and args.jobs != -1:
+        print(f"error: invalid value for '--jobs': {args.jobs} (allowed: an integer >= 1, or -1 for all cores)",
+              file=sys.stderr)
         return 2
     policies = list(POLICIES)
     try:
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     io.write_csv(flat.reset_index(), args.out / "comparison.csv")
     written = figures.policy_timeseries(df, args.out / "figures" / "policies")
     print(f"\nEnd of run, mean ± standard deviation across {args.seeds} seeds "
-          f"({args.territory}, {args.steps / 52:.0f} years; homicides: last 52 weeks):\n")
+          f"({args.territory}, {args.steps} weeks; homicides: last {min(52, args.steps)} weeks):\n")
     print(format_table(stats))
     print(f"\n{len(jobs)} runs in {elapsed:.0f} s. Written:")
     for path in [args.out / "timeseries.parquet", args.out / "runs.csv", args.out / "comparison.csv", *written]:

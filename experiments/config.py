@@ -8,8 +8,10 @@ The yaml in ``conf/`` and the keyword arguments of :class:`sim.CartelModel` reso
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import itertools
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,17 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
     return cfg
 
 
+def _keys_near(dotted: str) -> str:
+    """The keys allowed beside ``dotted`` (the fields of its parent group), for an error message."""
+    cls: Any = params.Params
+    for part in dotted.split(".")[:-1]:
+        hints = typing.get_type_hints(cls)
+        if part not in hints or not dataclasses.is_dataclass(hints[part]):
+            return "see sim/params.py"
+        cls = hints[part]
+    return ", ".join(f.name for f in dataclasses.fields(cls))
+
+
 def experiments() -> list[str]:
     """Names of the named sweeps in conf/experiment/."""
     return sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -146,7 +159,7 @@ def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> para
     if first.startswith("Could not override '"):
         key = first.split("'")[1]
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), "")
-        return params.ParamError(key, value, "see sim/params.py", unknown_key=True)
+        return params.ParamError(key, value, _keys_near(key), unknown_key=True)
     key = getattr(err, "full_key", None)
     return params.ParamError(str(key) if key else "overrides", " ".join(overrides), first)
 

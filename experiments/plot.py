@@ -148,9 +148,12 @@ def event_study(sweep_dir: Path, runs: pd.DataFrame, path: Path) -> tuple[list[P
     axes[0].legend()
     n = data["seed"].nunique()
     fig.suptitle(f"Leader removal event study: mean and 95% band across {n} paired seeds")
-    after = data[(data["week"] > 0) & (data["week"] <= 26)].groupby(["place", "arm"])["homicides"].sum().unstack()
+    weeks = int(min(26, data["week"].max()))
+    after = data[(data["week"] > 0) & (data["week"] <= weeks)].groupby(["place", "arm"])["homicides"].sum().unstack()
     after["change_%"] = 100 * (after["removal"] / after["no removal"] - 1)
-    return save(fig, path), after.reset_index()
+    table = after.reset_index()
+    table.attrs["weeks"] = weeks
+    return save(fig, path), table
 
 
 def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path) -> list[Path]:
@@ -178,8 +181,8 @@ def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path) -> l
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_aspect("equal", adjustable="datalim")
-    fig.suptitle(f"Plazas coloured by controlling group (grey: none; ring: contested; size: homicides) - {run}",
-                 fontsize=9)
+    fig.suptitle("Plazas coloured by controlling group (grey: none; ring: contested; size: homicides that week)",
+                 fontsize=10)
     return save(fig, path)
 
 
@@ -228,13 +231,20 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
     by = main_axis(axes)
     out = sweep_dir / "figures"
     written: list[Path] = []
-    results = pd.read_parquet(sweep_dir / "results.parquet", columns=[by, "seed", "step", "run", *[p for p in
+    cols = [c for c in dict.fromkeys([by, *axes]) if c in runs]
+    results = pd.read_parquet(sweep_dir / "results.parquet", columns=[*cols, "seed", "step", "run", *[p for p in
                               ("homicides", "members", "groups_active", "effective_groups")]])
-    if by == "interventions":
-        results[by] = results[by].map(intervention_label)
+    if "interventions" in cols:
+        results["interventions"] = results["interventions"].map(intervention_label)
         runs = runs.assign(interventions=runs["interventions"].map(intervention_label))
-    written += policy_timeseries(results, out / "timeseries", by=by)
-    written += distributions(runs, by, out / "distributions")
+    keyed = runs.copy()  # the runs with their swept keys only, for the effects table
+    line = by
+    if len(axes) > 1:  # one line per combination of the swept values, not an average across them
+        line = " / ".join(axes)
+        for table in (results, runs):
+            table[line] = table[axes].astype(str).agg(" / ".join, axis=1)
+    written += policy_timeseries(results, out / "timeseries", by=line)
+    written += distributions(runs, line, out / "distributions")
     if {"policy.prevention_share", "policy.budget_musd"} <= set(axes):
         written += frontier(runs, out / "frontier")
     with_nodes = [r for r in runs["run"] if (sweep_dir / r / "nodes.parquet").exists()]
@@ -242,7 +252,7 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
         files, change = event_study(sweep_dir, runs, out / "event_study")
         written += files
         io.write_csv(change, sweep_dir / "event_study.csv")
-        print("Homicides in the 26 weeks after the removal, summed over seeds:")
+        print(f"Homicides in the {int(change.attrs.get('weeks', 26))} weeks after the removal, summed over seeds:")
         print(change.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
     if with_nodes:
         labels = runs.set_index("run").get("interventions", pd.Series(dtype=str))
@@ -250,10 +260,11 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
         run = (treated or with_nodes)[0]
         last = int(runs.set_index("run").loc[run, "weeks"])
         written += territory_maps(sweep_dir, run, weeks or [1, last // 2, last], out / "territory")
-    table = effects(runs, by)
+    table = effects(keyed, by)
     if not table.empty:
         io.write_csv(table, sweep_dir / "effects.csv")
-        print(f"\nEffects against {table['reference'].iloc[0]!r} (paired by seed; 95% bootstrap interval):")
+        note = " (one seed: no interval)" if table["seeds"].max() < 2 else ""
+        print(f"\nEffects against {table['reference'].iloc[0]!r} (paired by seed; 95% bootstrap interval){note}:")
         print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
     return written
 

@@ -39,9 +39,12 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     """
     quiet_mesa()
     status = check_run(out_dir)
-    if status.finished:
-        log.info(f"{out_dir}: finished before, skipped")
+    config = OmegaConf.to_container(without_hydra(cfg), resolve=True)
+    if status.finished and status.summary.get("config") == config:
+        log.info(f"{out_dir}: finished before with the same configuration, skipped")
         return status.summary
+    if status.finished:
+        log.warning(f"{out_dir}: holds a finished run of a different configuration; running again and replacing it")
     if status.state == "damaged":
         log.warning(f"{out_dir}: damaged run ({status.reason}); running it again")
     clean_partials(out_dir)
@@ -50,7 +53,11 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     ts = model.run(progress=True)
     summary = model.summary()
     summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=io.git_commit(),
-                   config=OmegaConf.to_container(without_hydra(cfg), resolve=True))
+                   config=config)
+    for event in summary["interventions"]:
+        if not event["fired"]:
+            log.warning(f"intervention {event['kind']} at week {event['at_step']} did not fire: group "
+                        f"{event.get('requested')!r} had no leader or did not exist then")
     if "sample" in cfg:
         summary["sample_values"] = sample_values(OmegaConf.to_container(cfg.sample, resolve=True))
     if params.output.nodes:

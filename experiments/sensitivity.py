@@ -182,10 +182,10 @@ def rank_policies(outcomes: pd.DataFrame, column: str) -> pd.DataFrame:
     """
     wide = outcomes[column].unstack("policy")
     best = wide.min(axis=1)
-    winners = wide.idxmin(axis=1)
     regret = wide.sub(best, axis=0)
-    return pd.DataFrame({"best_share": winners.value_counts(normalize=True).reindex(wide.columns).fillna(0.0),
-                         "mean_regret": regret.mean(), "max_regret": regret.max()})
+    tied = regret.le(1e-12)
+    share = tied.div(tied.sum(axis=1), axis=0).mean()  # a tie shares the scenario among the tied policies
+    return pd.DataFrame({"best_share": share, "mean_regret": regret.mean(), "max_regret": regret.max()})
 
 
 def flips(samples: pd.DataFrame, outcomes: pd.DataFrame, column: str, a: str = "prevention",
@@ -259,9 +259,13 @@ def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
                 lines.append(f"| {policy} | {100 * r.best_share:.0f}% | {r.mean_regret:,.1f} | {r.max_regret:,.1f} |")
             top = flip.iloc[0]
             cols = [c for c in flip.columns if c.endswith("_third")]
-            lines += ["", f"Where prevention and kingpin swap places most: `{top.parameter}` (prevention beats "
-                          f"kingpin in {100 * top[cols[0]]:.0f}% of scenarios in the lowest third of its range, "
-                          f"{100 * top[cols[1]]:.0f}% in the highest third).", ""]
+            if abs(top["swing"]) < 0.2 or top[cols[0]] == top[cols[1]]:
+                lines += ["", "No parameter range changes which of prevention and kingpin does better in this "
+                              "sample (no swing of 20 points or more between a range's lowest and highest third).", ""]
+            else:
+                lines += ["", f"Where prevention and kingpin swap places most: `{top.parameter}` (prevention beats "
+                              f"kingpin in {100 * top[cols[0]]:.0f}% of scenarios in the lowest third of its range, "
+                              f"{100 * top[cols[1]]:.0f}% in the highest third).", ""]
     lines += ["## Settings for a publication-grade run", "",
               "`python -m experiments.sensitivity --n 1024 --trajectories 50 --scenarios 500 --territory national "
               "--steps 520 --seeds 5 -- hydra/launcher=slurm hydra.launcher.partition=PART` (about 100,000 national "

@@ -409,7 +409,8 @@ def _check_territory_files(t: TerritoryParams) -> None:
     try:
         from_files(t.nodes_file, t.edges_file)
     except TerritoryFileError as err:
-        raise ParamError("territory", t.name, f"readable territory files: {err}") from None
+        key = "territory.edges_file" if str(err).startswith(str(t.edges_file)) else "territory.nodes_file"
+        raise ParamError(key, getattr(t, key.split(".")[1]), f"a usable territory file; here {err}") from None
 
 
 def validate(p: Params) -> None:

@@ -106,7 +106,8 @@ def _remove_leader(model: CartelModel, iv: Intervention) -> None:
         group = max(alive, key=lambda g: g.members) if alive else None
     else:
         group = model.groups.get(iv.group)
-    record = {"kind": iv.kind, "at_step": iv.at_step, "mode": iv.mode, "group": None, "plazas": [], "fired": False}
+    record = {"kind": iv.kind, "at_step": iv.at_step, "mode": iv.mode, "requested": iv.group, "group": None,
+              "plazas": [], "fired": False}
     if group is not None and group.leader is not None:
         record.update(group=group.gid, plazas=sorted(group.plazas), fired=True,
                       successor=bool(group.leader.has_successor))

@@ -116,3 +116,11 @@ def test_main_comparison_job_tiny(tmp_path, capsys):
     lo, hi = pixels.getextrema()
     assert hi - lo > 100  # not a blank image
     assert compare.main(["--seeds", "0", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_a_reused_run_directory_with_other_overrides_is_run_again(tmp_path):
+    out = tmp_path / "same"
+    assert run_process("territory=small", "steps=5", "policy=prevention", f"hydra.run.dir={out}").returncode == 0
+    proc = run_process("territory=small", "steps=5", "policy=kingpin", f"hydra.run.dir={out}")
+    assert proc.returncode == 0 and "different configuration" in proc.stdout + proc.stderr
+    assert json.loads((out / "summary.json").read_text())["config"]["policy"]["name"] == "kingpin"

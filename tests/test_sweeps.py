@@ -52,7 +52,7 @@ def test_launchers_give_identical_results_and_rerun_skips(tmp_path):
         pd.testing.assert_frame_equal(ts, runs["submitit"][name])
     stamps = {d: (d / "summary.json").stat().st_mtime_ns for d in run_dirs(tmp_path / "joblib")}
     proc = sweep(tmp_path / "joblib", *grid)
-    assert "finished before, skipped" in proc.stdout + proc.stderr
+    assert "finished before with the same configuration, skipped" in proc.stdout + proc.stderr
     assert stamps == {d: (d / "summary.json").stat().st_mtime_ns for d in run_dirs(tmp_path / "joblib")}
 
 
