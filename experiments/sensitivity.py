@@ -230,6 +230,15 @@ def ranking(out: Path, scenarios: int, base: list[str], extra: list[str], seed: 
 
 
 # --------------------------------------------------------------------------------------------------
+def _leaders(table: pd.DataFrame, column: str, label: str, describe) -> list[str]:
+    """One line per outcome naming the three parameters with the largest ``column``."""
+    lines = []
+    for outcome in OUTCOMES:
+        part = table[table["outcome"] == outcome].sort_values(column, ascending=False)
+        lines.append(f"- {OUTCOMES[outcome]}: {label} " + ", ".join(describe(r) for r in part.head(3).itertuples()))
+    return [*lines, ""]
+
+
 def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
     lines = ["# Sensitivity analysis and robust policy ranking", "",
              "Produced by `python -m experiments.sensitivity` with: " +
@@ -238,18 +247,12 @@ def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
              "; ".join(f"`{k}` {lo:g}-{hi:g}" for k, (lo, hi) in PARAMETERS.items()) + ".", ""]
     if sobol_t is not None:
         lines += ["## Sobol indices", "", "![Sobol](sobol/sobol.png)", ""]
-        for outcome in OUTCOMES:
-            part = sobol_t[sobol_t["outcome"] == outcome].sort_values("ST", ascending=False)
-            lines.append(f"- {OUTCOMES[outcome]}: largest total indices " + ", ".join(
-                f"`{r.parameter}` ST={r.ST:.2f}±{r.ST_conf:.2f} (S1={r.S1:.2f})" for r in part.head(3).itertuples()))
-        lines.append("")
+        lines += _leaders(sobol_t, "ST", "largest total indices",
+                          lambda r: f"`{r.parameter}` ST={r.ST:.2f}±{r.ST_conf:.2f} (S1={r.S1:.2f})")
     if morris_t is not None:
         lines += ["## Morris screening", "", "![Morris](morris/morris.png)", ""]
-        for outcome in OUTCOMES:
-            part = morris_t[morris_t["outcome"] == outcome].sort_values("mu_star", ascending=False)
-            lines.append(f"- {OUTCOMES[outcome]}: largest mu* (relative to the mean outcome) " + ", ".join(
-                f"`{r.parameter}` {r.mu_star:.2f}" for r in part.head(3).itertuples()))
-        lines.append("")
+        lines += _leaders(morris_t, "mu_star", "largest mu* (relative to the mean outcome)",
+                          lambda r: f"`{r.parameter}` {r.mu_star:.2f}")
     if ranking_r is not None:
         lines += ["## Robust ranking", "", "![Ranking](ranking/ranking.png)", ""]
         for column, (table, flip) in ranking_r.items():
