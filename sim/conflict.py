@@ -23,11 +23,15 @@ if TYPE_CHECKING:
     from .model import CartelModel
 
 
+def multiplier(cp, guns, members):
+    """L = 1 + gun_lethality x g / (g + guns_half), g guns per member; scalars or numpy arrays."""
+    gpm = guns / np.maximum(members, 1.0)
+    return 1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half)
+
+
 def force_multiplier(model: CartelModel, op: MiddleOperator) -> float:
     """How much a cell's guns multiply its fighting strength (1 unarmed, up to 1 + gun_lethality)."""
-    cp = model.p.cartels
-    gpm = op.guns / max(op.members, 1)
-    return 1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half)
+    return float(multiplier(model.p.cartels, op.guns, op.members))
 
 
 def expand(model: CartelModel, op: MiddleOperator) -> None:
@@ -69,8 +73,7 @@ def fight(model: CartelModel) -> None:
     rows = np.array([(o.node, o.members, o.guns, o.group.gid, o.group.parent) for o in ops], dtype=np.float64)
     node, m, guns = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
     gid, parent = rows[:, 3], rows[:, 4]
-    gpm = guns / np.maximum(m, 1.0)
-    mult = 1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half)
+    mult = multiplier(cp, guns, m)
     a, b = _pairs_within(node)
     kin = np.where((parent[a] == gid[b]) | (parent[b] == gid[a]), cp.splinter_rivalry, 1.0)
     pressure = np.bincount(a, weights=kin * mult[b] * m[b] / (m[a] + m[b]), minlength=len(ops))

@@ -37,7 +37,3 @@ class Group:
     @property
     def members(self) -> int:
         return sum(op.members for op in self.plazas.values())
-
-    def kin(self, other: Group) -> bool:
-        """True if one group split from the other (they fight harder: ``cartels.splinter_rivalry``)."""
-        return self.parent == other.gid or other.parent == self.gid
