@@ -9,7 +9,10 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 CANDIDATES := python3.13 python3.12 python3 \
 	$(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3) $(wildcard $(PYENV_ROOT)/versions/3.12*/bin/python3)
 
-.PHONY: run test bench sensitivity validate calibrate clean venv
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8765
+
+.PHONY: run test app bench sensitivity validate calibrate clean venv
 
 venv: $(STAMP)
 
@@ -32,6 +35,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
+
+app: $(STAMP)
+	@echo "cartelsim page: open http://$(APP_HOST):$(APP_PORT) in a browser (Ctrl-C stops it)"
+	$(PY) -m solara run experiments.app --host $(APP_HOST) --port $(APP_PORT) --no-open --production
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench

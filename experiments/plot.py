@@ -27,13 +27,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
 
 from sim import CartelModel
 
 from . import io
 from .collect import collect
-from .figures import colour_of, ordered, policy_timeseries, save
+from .figures import colour_of, draw_territory, ordered, policy_timeseries, save
 
 OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",
             "groups_active": "active groups (count)", "effective_groups": "effective groups"}
@@ -162,25 +161,13 @@ def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path) -> l
     nodes = pd.read_parquet(sweep_dir / run / "nodes.parquet")
     last = int(nodes["step"].max())
     weeks = [w for w in weeks if 1 <= w <= last] or [1, last]
-    xy = np.array([[graph.nodes[i]["x"], graph.nodes[i]["y"]] for i in range(graph.number_of_nodes())])
-    segments = [(xy[u], xy[v]) for u, v in graph.edges]
-    cmap = plt.get_cmap("tab20")
     fig, axes = plt.subplots(1, len(weeks), figsize=(4.6 * len(weeks), 4.4), constrained_layout=True, squeeze=False)
     for ax, week in zip(axes[0], weeks):
         snap = nodes[nodes["step"] == week].sort_values("node")
         ctrl = snap["controller"].to_numpy()
-        colours = np.where(ctrl[:, None] >= 0, cmap(np.mod(ctrl, 20)), (0.85, 0.85, 0.85, 1.0))
-        size = 6 + 40 * np.sqrt(snap["homicides"].to_numpy() / max(snap["homicides"].max(), 1))
-        ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.3, zorder=1))
-        ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=size, edgecolors="none", zorder=2)
-        contested = snap["groups"].to_numpy() >= 2
-        ax.scatter(xy[contested, 0], xy[contested, 1], s=size[contested], facecolors="none", edgecolors="k",
-                   linewidths=0.6, zorder=3)
         groups = len(set(ctrl[ctrl >= 0].tolist()))
-        ax.set_title(f"week {week}: {groups} groups hold plazas")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_aspect("equal", adjustable="datalim")
+        draw_territory(ax, graph, ctrl, snap["homicides"].to_numpy(), snap["groups"].to_numpy(),
+                       f"week {week}: {groups} groups hold plazas")
     fig.suptitle("Plazas coloured by controlling group (grey: none; ring: contested; size: homicides that week)",
                  fontsize=10)
     return save(fig, path)

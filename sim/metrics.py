@@ -106,9 +106,7 @@ class Recorder:
         self.node_homicides[t] = model.homicides
         self.node_members[t] = model.members_at
         self.node_groups[t] = model.groups_at
-        for j, cells in enumerate(model.plazas):
-            if cells:
-                self.node_controller[t, j] = max(cells.values(), key=lambda o: o.members).group.gid
+        self.node_controller[t] = model.controllers()
 
     def timeseries(self) -> pd.DataFrame:
         df = self.collector.get_model_vars_dataframe().reset_index(drop=True)

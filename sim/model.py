@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
+from mesa.experimental.scenarios import Scenario
 
 from . import border, cells, conflict, policy, succession, territory
 from .agents import CartelLeader, Community, Court, MiddleOperator, Police
@@ -42,15 +43,27 @@ from .params import Params, from_dict, from_kwargs
 MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it
 
 
+def _read_mesa_scenario(scenario: Scenario, kwargs: dict[str, Any], rng: int | None) -> int | None:
+    """Add a Mesa Scenario's fields to ``kwargs``; return the seed (``rng`` or the scenario's)."""
+    fields = {k: v for k, v in vars(scenario).items() if k != "rng"}
+    kwargs.update(fields)
+    if scenario.rng is not None and rng is not None and scenario.rng != rng:
+        raise ValueError(f"rng ({rng}) and scenario.rng ({scenario.rng}) differ")
+    return rng if rng is not None else scenario.rng
+
+
 class CartelModel(mesa.Model):
     """Cartel fragmentation and violence under a security budget.
 
     Build it from a :class:`~sim.params.Params`, from a config mapping (:meth:`from_config`), or
     with Mesa-style keywords: ``CartelModel(rng=1, policy="kingpin", territory="mexico_states",
-    steps=104, policy__shares__prevention=0.5)``. ``rng`` (or ``seed``) is the root seed.
+    steps=104, policy__shares__prevention=0.5)``. ``rng`` (or ``seed``) is the root seed. A Mesa
+    ``Scenario`` object as ``scenario`` (SolaraViz's Reset passes one) gives its fields as keywords.
     """
 
     def __init__(self, rng: int | None = None, params: Params | None = None, **kwargs: Any):
+        if isinstance(kwargs.get("scenario"), Scenario):
+            rng = _read_mesa_scenario(kwargs.pop("scenario"), kwargs, rng)
         if params is None:
             if rng is not None:
                 kwargs["seed"] = rng
@@ -308,6 +321,14 @@ class CartelModel(mesa.Model):
 
     def contested_nodes(self) -> list[int]:
         return np.flatnonzero(self.groups_at >= 2).tolist()
+
+    def controllers(self) -> np.ndarray:
+        """Per node, the id of the group with the largest cell there (-1 where no group is present)."""
+        out = np.full(self.n_nodes, -1, np.int32)
+        for j, cells_here in enumerate(self.plazas):
+            if cells_here:
+                out[j] = max(cells_here.values(), key=lambda o: o.members).group.gid
+        return out
 
     def kill_members(self, op: MiddleOperator, deaths: int) -> None:
         deaths = min(deaths, op.members)

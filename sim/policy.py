@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import border, succession
+from .params import REMOVAL_MODES, Intervention, ParamError
 
 if TYPE_CHECKING:
     from .model import CartelModel
-    from .params import Intervention
 
 
 def spending(model: CartelModel) -> dict[str, float]:
@@ -98,6 +98,19 @@ def intervene(model: CartelModel) -> None:
     for iv in model.p.interventions:
         if iv.at_step == model.week:
             _remove_leader(model, iv)
+
+
+def schedule_leader_removal(model: CartelModel, group: int | str = "largest", mode: str = "capture") -> Intervention:
+    """Add a leader removal for next week to a running model (the page's button); returns the event.
+
+    It fires inside the next step like any timed intervention, so it is counted, recorded in
+    ``model.events`` and drawn from the same streams.
+    """
+    if mode not in REMOVAL_MODES:
+        raise ParamError("interventions.mode", mode, " | ".join(REMOVAL_MODES))
+    iv = Intervention(kind="remove_leader", group=group, at_step=model.week + 1, mode=mode)
+    model.p.interventions.append(iv)
+    return iv
 
 
 def _remove_leader(model: CartelModel, iv: Intervention) -> None:

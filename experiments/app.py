@@ -1,0 +1,158 @@
+"""The interactive page for students: Mesa's SolaraViz on the cartel model.
+
+    make app        # = python -m solara run experiments.app, then open http://127.0.0.1:8765
+
+Set the budget, the four pillar weights, the police targeting and the territory in the sidebar,
+press **Reset** to build a model with them, then **Step** (one week) or **▶** (play). The page shows:
+
+- the territory: plazas at their coordinates, coloured by the group that holds each one (grey: none,
+  ring: contested by two or more groups), dot area growing with violence (homicides per week,
+  exponentially smoothed over about 10 weeks);
+- weekly homicides, and the number of active and effective groups, since the start;
+- a button that removes the leader of the largest group next week (capture), as in notebook 03.
+
+The pillar sliders are weights: the model gets them divided by their sum, so they need not add to 1.
+"""
+
+from __future__ import annotations
+
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from sim import CartelModel
+from sim.params import POLICIES, TARGETINGS, TERRITORIES, ParamError
+from sim.policy import schedule_leader_removal
+
+from .figures import draw_territory
+
+PILLARS = ("disruption", "rule_of_law", "border", "prevention")
+MERIDA = POLICIES["merida"]
+
+
+class ClassroomModel(CartelModel):
+    """The cartel model built from the page's controls: pillar weights instead of shares.
+
+    ``disruption``, ``rule_of_law``, ``border`` and ``prevention`` are non-negative weights (the
+    sliders); each pillar's share of the budget is its weight over their sum. Everything else is
+    passed on to :class:`~sim.CartelModel` unchanged (``policy__budget_musd``, ``territory``, ...).
+    """
+
+    def __init__(self, rng: int | None = None, disruption: float = 1.0, rule_of_law: float = 1.0,
+                 border: float = 1.0, prevention: float = 1.0, **kwargs):
+        weights = dict(disruption=disruption, rule_of_law=rule_of_law, border=border, prevention=prevention)
+        total = sum(weights.values())
+        if min(weights.values()) < 0 or total <= 0:
+            raise ParamError("policy.shares", weights, "non-negative pillar weights, at least one above 0")
+        shares = {f"policy__shares__{k}": w / total for k, w in weights.items()}
+        super().__init__(rng=rng, **shares, **kwargs)
+
+
+def _weight(pillar: str) -> Slider:
+    return Slider(f"{pillar.replace('_', ' ')} (weight, %)", round(100 * getattr(MERIDA.shares, pillar)), 0, 100, 1)
+
+
+MODEL_PARAMS = {
+    "rng": Slider("Seed", 1, 0, 99, 1),
+    "territory": {"type": "Select", "value": "mexico_states", "values": [t for t in TERRITORIES if t != "files"],
+                  "label": "Territory"},
+    "policy__budget_musd": Slider("Budget (US$ M a year)", round(MERIDA.budget_musd), 0, 1000, 10),
+    **{pillar: _weight(pillar) for pillar in PILLARS},
+    "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETINGS),
+                          "label": "Police target"},
+    "steps": 520,  # weeks before the run stops (10 years)
+}
+
+
+def _axes(width: float = 6.0, height: float = 3.2) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots()
+
+
+def territory_figure(model: CartelModel) -> Figure:
+    """Plazas coloured by controlling group, dot area by smoothed homicides per week."""
+    fig, ax = _axes(6.0, 4.6)
+    controller = model.controllers()
+    held = len(set(controller[controller >= 0].tolist()))
+    draw_territory(ax, model.territory, controller, model.violence_recent, model.groups_at,
+                   f"week {model.week}: {held} groups hold plazas")
+    ax.set_xlabel(f"grey: no group; ring: contested; largest dot: {model.violence_recent.max():.1f} "
+                  "homicides/week (10-week smoothed)", fontsize=8)
+    return fig
+
+
+def _weekly(model: CartelModel, lines: dict[str, tuple[str, str]], ylabel: str, title: str) -> Figure:
+    """Columns of the timeseries against the week, on a horizon of at least a year."""
+    fig, ax = _axes()
+    ts = model.timeseries()
+    for column, (label, colour) in lines.items():
+        ax.plot(ts["step"], ts[column], color=colour, lw=1.2, label=label, marker="o" if len(ts) == 1 else None)
+    top = max((ts[c].max() for c in lines), default=0) if len(ts) else 0
+    ax.legend(loc="upper left", fontsize=8)  # above the lines: the axis leaves a quarter of headroom
+    ax.set(xlabel="week", ylabel=ylabel, title=title, xlim=(0, max(52, model.week)), ylim=(0, 1.3 * top or 1))
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def violence_figure(model: CartelModel) -> Figure:
+    """Weekly homicides since the start, and the part of them that are cartel members."""
+    lines = {"homicides": ("all homicides", "#d62728"), "homicides_members": ("cartel members killed", "#7f7f7f")}
+    return _weekly(model, lines, "homicides per week (persons)", "Violence")
+
+
+def groups_figure(model: CartelModel) -> Figure:
+    """Active groups and effective groups (1 / Herfindahl of member shares) since the start."""
+    lines = {"groups_active": ("active groups", "#1f77b4"), "effective_groups": ("effective groups", "#ff7f0e")}
+    return _weekly(model, lines, "groups (count)", "Fragmentation")
+
+
+FIGURES = (territory_figure, violence_figure, groups_figure)
+
+
+def _component(draw):
+    @solara.component
+    def Plot(model: CartelModel):
+        update_counter.get()  # redrawn after every step
+        solara.FigureMatplotlib(draw(model), format="png")
+
+    Plot.__doc__ = draw.__doc__
+    return Plot
+
+
+@solara.component
+def LeaderRemoval(model: CartelModel):
+    """A button that removes the largest group's leader next week, and the removals so far."""
+    update_counter.get()
+
+    def remove():
+        schedule_leader_removal(model, "largest", "capture")
+        model.step()  # the removal happens during this week, like any timed intervention
+        force_update()
+
+    with solara.Card("Kingpin strike"), solara.Column():
+        solara.Button("Remove the largest group's leader", color="error", on_click=remove,
+                      disabled=not model.running)
+        spend = model.p.policy
+        shares = ", ".join(f"{k.replace('_', ' ')} {100 * getattr(spend.shares, k):.0f}%" for k in PILLARS)
+        solara.Text(f"This run: budget US$ {spend.budget_musd:.0f} M a year ({shares}); police target "
+                    f"{spend.targeting}. The sliders apply on Reset.")
+        for e in [e for e in model.events if e.get("fired")][-5:]:
+            heir = "an accepted heir took over" if e.get("successor") else "no accepted heir: succession fight"
+            solara.Text(f"week {e['at_step']}: leader of group {e['group']} removed "
+                        f"({len(e['plazas'])} plazas); {heir}")
+
+
+def initial_values(params: dict) -> dict:
+    """The value each control starts at (fixed entries as they are)."""
+    return {k: v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v
+            for k, v in params.items()}
+
+
+page = SolaraViz(
+    ClassroomModel(**initial_values(MODEL_PARAMS)),
+    components=[*[(_component(draw), 0) for draw in FIGURES], (LeaderRemoval, 0)],
+    model_params=MODEL_PARAMS,
+    name="cartelsim: budgets, kingpins and fragmentation",
+    play_interval=150,
+)

@@ -1,0 +1,171 @@
+"""The interactive page (``make app``): its model wrapper, its figures, and the page in a real browser.
+
+The browser test starts the page the way ``make app`` does, opens it in headless Chromium (Debian's
+``chromium``, installed by ``.ci/run``; ``CARTELSIM_CHROMIUM`` names another binary), clicks Step and
+the leader-removal button, checks that the plots changed, and saves a screenshot to
+``outputs/app/page.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experiments import app
+from sim.params import ParamError
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "outputs" / "app" / "page.png"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_pillar_weights_become_shares_in_proportion():
+    m = app.ClassroomModel(rng=3, territory="small", steps=4, disruption=60, rule_of_law=0, border=20, prevention=20)
+    s = m.p.policy.shares
+    assert (s.disruption, s.rule_of_law, s.border, s.prevention) == pytest.approx((0.6, 0.0, 0.2, 0.2))
+    assert m.p.seed == 3
+
+
+def test_page_defaults_build_the_merida_preset():
+    m = app.ClassroomModel(**app.initial_values(app.MODEL_PARAMS))
+    merida = app.POLICIES["merida"]
+    assert m.p.policy.shares == merida.shares
+    assert m.p.policy.budget_musd == merida.budget_musd and m.p.policy.targeting == merida.targeting
+    assert m.p.territory.name == "mexico_states"
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(disruption=0, rule_of_law=0, border=0, prevention=0), "policy.shares"),
+    (dict(border=-5), "policy.shares"),
+])
+def test_bad_controls_are_named(kwargs, key):
+    with pytest.raises(ParamError) as err:
+        app.ClassroomModel(territory="small", steps=4, **kwargs)
+    assert err.value.key == key
+
+
+def test_figures_follow_the_model():
+    m = app.ClassroomModel(rng=2, territory="mexico_states", steps=30)
+    before = [f.axes[0].get_title() for f in (draw(m) for draw in app.FIGURES)]
+    for _ in range(20):
+        m.step()
+    figs = [draw(m) for draw in app.FIGURES]
+    assert figs[0].axes[0].get_title().startswith("week 20:") and before[0].startswith("week 0:")
+    violence = figs[1].axes[0].lines[0].get_ydata()
+    assert len(violence) == 20 and np.array_equal(violence, m.timeseries()["homicides"].to_numpy())
+    assert figs[2].axes[0].get_ylabel() == "groups (count)"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chromium() -> str:
+    path = os.environ.get("CARTELSIM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("no Chromium for the page's browser test: install Debian's 'chromium' package "
+                    "(.ci/run does) or set CARTELSIM_CHROMIUM to a Chromium or Chrome binary")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The page served as ``make app`` serves it, on a free port; yields its address."""
+    port = _free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "solara", "run", "experiments.app", "--host", "127.0.0.1",
+                             "--port", str(port), "--no-open", "--production"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"the page's server did not start:\n{log.read().decode()[-3000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def _plots(page) -> list[bytes]:
+    images = page.locator("img")
+    return [images.nth(i).screenshot() for i in range(images.count())]
+
+
+def test_page_in_a_real_browser(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:  # launch() starts Chromium on a new, empty profile
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(server)
+            step = page.get_by_role("button", name="Step", exact=True)
+            expect(step).to_be_enabled(timeout=60_000)
+            expect(page.locator("img")).to_have_count(3, timeout=30_000)  # map, violence, fragmentation
+            expect(page.get_by_text("Time: 0.0")).to_be_visible()
+            before = _plots(page)
+
+            sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+            clicked = time.perf_counter()
+            step.click()
+            page.wait_for_function("old => [...document.images].every((e, i) => e.src !== old[i])", arg=sources,
+                                   timeout=20_000)
+            print(f"Step click to three redrawn plots in the browser: {time.perf_counter() - clicked:.2f} s")
+            expect(page.get_by_text("Time: 1.0")).to_be_visible()
+            after = _plots(page)
+            assert len(after) == 3
+            assert all(a != b for a, b in zip(after, before)), "a plot did not change after Step"
+
+            page.get_by_role("button", name="Remove the largest group's leader").click()
+            expect(page.get_by_text("Time: 2.0")).to_be_visible(timeout=20_000)
+            expect(page.get_by_text("week 2: leader of group")).to_be_visible(timeout=20_000)
+
+            for _ in range(3):
+                step.click()
+            expect(page.get_by_text("Time: 5.0")).to_be_visible(timeout=20_000)
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOT, full_page=True)
+
+            page.get_by_role("button", name="Reset").click()  # rebuilds the model from the sidebar's controls
+            expect(page.get_by_text("Time: 0.0")).to_be_visible(timeout=20_000)
+            expect(page.get_by_text("Error")).to_have_count(0)
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_mesa_reset_rebuilds_the_plain_model():
+    """SolaraViz's Reset calls ``type(model)(**controls, scenario=<a Mesa Scenario>)``: the plain model takes it."""
+    from mesa.visualization.solara_viz import _build_model_init_kwargs
+
+    from sim import CartelModel
+
+    model = CartelModel(rng=1, territory="small", steps=4)
+    controls = {"rng": 4, "territory": "small", "policy": "kingpin", "steps": 4}
+    kwargs = _build_model_init_kwargs(model, controls, add_scenario_when_empty=True,
+                                      require_model_accepts_scenario=True)
+    rebuilt = type(model)(**kwargs)
+    assert (rebuilt.p.seed, rebuilt.p.policy.name) == (4, "kingpin")
+    assert rebuilt.run().equals(CartelModel(rng=4, territory="small", policy="kingpin", steps=4).run())
