@@ -36,9 +36,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2
 
+# Solara's usage telemetry off; a closed tab's session (and a run it left playing) ends after 60 s.
+APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_KERNEL_CULL_TIMEOUT=60s
+
 app: $(STAMP)
 	@echo "cartelsim page: open http://$(APP_HOST):$(APP_PORT) in a browser (Ctrl-C stops it)"
-	$(PY) -m solara run experiments.app --host $(APP_HOST) --port $(APP_PORT) --no-open --production
+	$(APP_ENV) $(PY) -m solara run experiments.app --host $(APP_HOST) --port $(APP_PORT) --no-open --production
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench

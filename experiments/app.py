@@ -5,13 +5,15 @@
 Set the budget, the four pillar weights, the police targeting and the territory in the sidebar,
 press **Reset** to build a model with them, then **Step** (one week) or **▶** (play). The page shows:
 
-- the territory: plazas at their coordinates, coloured by the group that holds each one (grey: none,
-  ring: contested by two or more groups), dot area growing with violence (homicides per week,
+- the territory: plazas at their coordinates, coloured by the group that holds each one (light grey:
+  none; black ring: two or more groups present), dot area growing with violence (homicides per week,
   exponentially smoothed over about 10 weeks);
 - weekly homicides, and the number of active and effective groups, since the start;
-- a button that removes the leader of the largest group next week (capture), as in notebook 03.
+- a button that has the leader of the largest group that has one captured during the next week
+  (a timed ``remove_leader`` intervention added to the running model), as in notebook 03.
 
 The pillar sliders are weights: the model gets them divided by their sum, so they need not add to 1.
+Each browser session builds its own model (:func:`Page`).
 """
 
 from __future__ import annotations
@@ -35,22 +37,26 @@ class ClassroomModel(CartelModel):
     """The cartel model built from the page's controls: pillar weights instead of shares.
 
     ``disruption``, ``rule_of_law``, ``border`` and ``prevention`` are non-negative weights (the
-    sliders); each pillar's share of the budget is its weight over their sum. Everything else is
+    sliders); each pillar's share of the budget is its weight over their sum. With every weight at 0
+    no pillar is funded: the budget is 0 (and the shares, then unused, equal). Everything else is
     passed on to :class:`~sim.CartelModel` unchanged (``policy__budget_musd``, ``territory``, ...).
     """
 
     def __init__(self, rng: int | None = None, disruption: float = 1.0, rule_of_law: float = 1.0,
                  border: float = 1.0, prevention: float = 1.0, **kwargs):
         weights = dict(disruption=disruption, rule_of_law=rule_of_law, border=border, prevention=prevention)
+        if min(weights.values()) < 0:
+            raise ParamError("policy.shares", weights, "non-negative pillar weights")
         total = sum(weights.values())
-        if min(weights.values()) < 0 or total <= 0:
-            raise ParamError("policy.shares", weights, "non-negative pillar weights, at least one above 0")
+        if total == 0:
+            weights, total = dict.fromkeys(weights, 1.0), 4.0
+            kwargs["policy__budget_musd"] = 0.0
         shares = {f"policy__shares__{k}": w / total for k, w in weights.items()}
         super().__init__(rng=rng, **shares, **kwargs)
 
 
 def _weight(pillar: str) -> Slider:
-    return Slider(f"{pillar.replace('_', ' ')} (weight, %)", round(100 * getattr(MERIDA.shares, pillar)), 0, 100, 1)
+    return Slider(f"{pillar.replace('_', ' ')} (weight)", round(100 * getattr(MERIDA.shares, pillar)), 0, 100, 1)
 
 
 MODEL_PARAMS = {
@@ -72,13 +78,13 @@ def _axes(width: float = 6.0, height: float = 3.2) -> tuple[Figure, object]:
 
 def territory_figure(model: CartelModel) -> Figure:
     """Plazas coloured by controlling group, dot area by smoothed homicides per week."""
-    fig, ax = _axes(6.0, 4.6)
+    fig, ax = _axes(6.0, 3.7)
     controller = model.controllers()
     held = len(set(controller[controller >= 0].tolist()))
     draw_territory(ax, model.territory, controller, model.violence_recent, model.groups_at,
                    f"week {model.week}: {held} groups hold plazas")
-    ax.set_xlabel(f"grey: no group; ring: contested; largest dot: {model.violence_recent.max():.1f} "
-                  "homicides/week (10-week smoothed)", fontsize=8)
+    ax.set_xlabel(f"grey: no group; black ring: 2+ groups present (contested)\nlargest dot: "
+                  f"{model.violence_recent.max():.1f} homicides/week (10-week smoothed)", fontsize=8)
     return fig
 
 
@@ -120,27 +126,44 @@ def _component(draw):
     return Plot
 
 
+def removal_target(model: CartelModel) -> int | None:
+    """The id of the largest group (by members) that has a leader now; None if no group has one."""
+    led = [g for g in model.groups.values() if g.alive and g.leader is not None]
+    return max(led, key=lambda g: g.members).gid if led else None
+
+
+def removal_pending(model: CartelModel) -> bool:
+    return any(iv.at_step > model.week for iv in model.p.interventions)
+
+
 @solara.component
 def LeaderRemoval(model: CartelModel):
-    """A button that removes the largest group's leader next week, and the removals so far."""
+    """A button that has the largest led group's leader captured next week; the run's settings and removals."""
     update_counter.get()
+    target = removal_target(model)
 
     def remove():
-        schedule_leader_removal(model, "largest", "capture")
-        model.step()  # the removal happens during this week, like any timed intervention
+        schedule_leader_removal(model, target, "capture")
         force_update()
 
     with solara.Card("Kingpin strike"), solara.Column():
         solara.Button("Remove the largest group's leader", color="error", on_click=remove,
-                      disabled=not model.running)
-        spend = model.p.policy
-        shares = ", ".join(f"{k.replace('_', ' ')} {100 * getattr(spend.shares, k):.0f}%" for k in PILLARS)
-        solara.Text(f"This run: budget US$ {spend.budget_musd:.0f} M a year ({shares}); police target "
-                    f"{spend.targeting}. The sliders apply on Reset.")
-        for e in [e for e in model.events if e.get("fired")][-5:]:
-            heir = "an accepted heir took over" if e.get("successor") else "no accepted heir: succession fight"
-            solara.Text(f"week {e['at_step']}: leader of group {e['group']} removed "
-                        f"({len(e['plazas'])} plazas); {heir}")
+                      disabled=not model.running or target is None or removal_pending(model))
+        if removal_pending(model):
+            solara.Text(f"Scheduled for week {model.week + 1}: press Step or ▶.")
+        elif target is None:
+            solara.Text("No group has a leader to remove now.")
+        fired = [e for e in model.events if e.get("fired")]
+        for e in fired[-3:]:
+            heir = "an accepted heir took over" if e["successor"] else "no accepted heir: a succession fight"
+            solara.Text(f"Week {e['at_step']}: group {e['group']}'s leader captured ({len(e['plazas'])} plazas); "
+                        f"{heir}.")
+        if len(fired) > 3:
+            solara.Text(f"({len(fired)} removals in all; the last 3 shown.)")
+        pol = model.p.policy
+        shares = ", ".join(f"{k.replace('_', ' ')} {100 * getattr(pol.shares, k):.0f}%" for k in PILLARS)
+        solara.Text(f"This run: seed {model.p.seed}, {model.p.territory.name}, US$ {pol.budget_musd:.0f} M a year "
+                    f"({shares}), police target {pol.targeting}. The sidebar's settings apply on Reset.")
 
 
 def initial_values(params: dict) -> dict:
@@ -149,10 +172,9 @@ def initial_values(params: dict) -> dict:
             for k, v in params.items()}
 
 
-page = SolaraViz(
-    ClassroomModel(**initial_values(MODEL_PARAMS)),
-    components=[*[(_component(draw), 0) for draw in FIGURES], (LeaderRemoval, 0)],
-    model_params=MODEL_PARAMS,
-    name="cartelsim: budgets, kingpins and fragmentation",
-    play_interval=150,
-)
+@solara.component
+def Page():
+    """The page; each browser session gets its own model."""
+    model = solara.use_memo(lambda: ClassroomModel(**initial_values(MODEL_PARAMS)), [])
+    SolaraViz(model, components=[*[(_component(draw), 0) for draw in FIGURES], (LeaderRemoval, 0)],
+              model_params=MODEL_PARAMS, name="cartelsim: budgets, kingpins and fragmentation", play_interval=150)

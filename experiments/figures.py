@@ -81,25 +81,46 @@ def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "", by: str = "
     return save(fig, path)
 
 
+NO_GROUP = (0.85, 0.85, 0.85, 1.0)  # plazas no group holds: light grey
+
+
+def group_colours(gids: np.ndarray) -> np.ndarray:
+    """One RGBA colour per group id, fixed for the id and never grey (-1, no group: light grey).
+
+    Hues step by the golden ratio, so groups with nearby ids (a parent and its splinters) differ.
+    """
+    gids = np.asarray(gids)
+    hsv = np.stack([np.mod(0.1 + 0.618034 * np.maximum(gids, 0), 1.0),
+                    np.where(np.mod(gids, 2) == 0, 0.85, 0.6), np.where(np.mod(gids, 3) == 0, 0.65, 0.9)], axis=-1)
+    rgba = np.concatenate([matplotlib.colors.hsv_to_rgb(hsv), np.ones((*gids.shape, 1))], axis=-1)
+    return np.where((gids >= 0)[..., None], rgba, NO_GROUP)
+
+
 def draw_territory(ax, graph: nx.Graph, controller: np.ndarray, violence: np.ndarray, groups: np.ndarray,
-                   title: str) -> None:
+                   title: str, legend: int = 6) -> None:
     """Plazas at their coordinates, coloured by controlling group, sized by ``violence``.
 
-    ``controller``: group id per node (-1: none, grey); ``violence``: homicides per week per node (dot
-    area grows with its square root, the largest dot being the largest value); ``groups``: groups
-    present per node (2 or more: contested, drawn with a black ring). Colours cycle through 20.
+    ``controller``: group id per node (-1: none, light grey); ``violence``: homicides per week per
+    node (dot area grows with its square root, the largest dot being the largest value); ``groups``:
+    groups present per node (2 or more: contested, drawn with a black ring). The legend names the
+    ``legend`` groups holding the most plazas.
     """
     xy = np.array([[graph.nodes[i]["x"], graph.nodes[i]["y"]] for i in range(graph.number_of_nodes())])
     segments = [(xy[u], xy[v]) for u, v in graph.edges]
-    colours = np.where(controller[:, None] >= 0, plt.get_cmap("tab20")(np.mod(controller, 20)), (0.85, 0.85, 0.85, 1.0))
     size = 6 + 40 * np.sqrt(violence / max(violence.max(), 1e-9))
     if len(xy) <= 100:  # few large plazas (states): bigger dots
         size = 4 * size
     ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.3, zorder=1))
-    ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=size, edgecolors="none", zorder=2)
+    ax.scatter(xy[:, 0], xy[:, 1], c=group_colours(controller), s=size, edgecolors="none", zorder=2)
     contested = groups >= 2
     ax.scatter(xy[contested, 0], xy[contested, 1], s=size[contested], facecolors="none", edgecolors="k",
                linewidths=0.6, zorder=3)
+    gids, plazas = np.unique(controller[controller >= 0], return_counts=True)
+    top = gids[np.argsort(-plazas, kind="stable")][:legend]
+    if len(top):
+        handles = [plt.Line2D([], [], ls="", marker="o", color=c) for c in group_colours(top)]
+        ax.legend(handles, [f"group {g}: {n} plazas" for g, n in zip(top, plazas[np.searchsorted(gids, top)])],
+                  fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -9,6 +9,7 @@ the leader-removal button, checks that the plots changed, and saves a screenshot
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from sim.params import ParamError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "outputs" / "app" / "page.png"
+APP_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_KERNEL_CULL_TIMEOUT": "60s"}  # as make app
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -45,14 +47,30 @@ def test_page_defaults_build_the_merida_preset():
     assert m.p.territory.name == "mexico_states"
 
 
-@pytest.mark.parametrize("kwargs, key", [
-    (dict(disruption=0, rule_of_law=0, border=0, prevention=0), "policy.shares"),
-    (dict(border=-5), "policy.shares"),
-])
-def test_bad_controls_are_named(kwargs, key):
+def test_no_pillar_weight_means_nothing_is_spent():
+    m = app.ClassroomModel(rng=1, territory="small", steps=4, disruption=0, rule_of_law=0, border=0, prevention=0)
+    assert m.p.policy.budget_musd == 0 and m.funded_units == 0
+    assert m.run().equals(app.ClassroomModel(rng=1, territory="small", steps=4, policy__budget_musd=0).run())
+
+
+def test_negative_weight_is_named():
     with pytest.raises(ParamError) as err:
-        app.ClassroomModel(territory="small", steps=4, **kwargs)
-    assert err.value.key == key
+        app.ClassroomModel(territory="small", steps=4, border=-5)
+    assert err.value.key == "policy.shares"
+
+
+def test_removal_button_captures_the_largest_led_group_next_week():
+    m = app.ClassroomModel(rng=1, territory="mexico_states", steps=60)
+    for _ in range(3):
+        target = app.removal_target(m)
+        led = [g for g in m.groups.values() if g.alive and g.leader is not None]
+        assert m.groups[target].members == max(g.members for g in led)
+        app.schedule_leader_removal(m, target, "capture")
+        assert app.removal_pending(m)
+        m.step()
+        assert not app.removal_pending(m)
+        assert m.events[-1]["fired"] and m.events[-1]["group"] == target and m.leaders_removed >= 1
+        assert m.groups[target].leader is None or m.events[-1]["successor"]
 
 
 def test_figures_follow_the_model():
@@ -88,7 +106,7 @@ def server():
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "solara", "run", "experiments.app", "--host", "127.0.0.1",
                              "--port", str(port), "--no-open", "--production"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **APP_ENV})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     try:
@@ -139,8 +157,15 @@ def test_page_in_a_real_browser(server):
             assert all(a != b for a, b in zip(after, before)), "a plot did not change after Step"
 
             page.get_by_role("button", name="Remove the largest group's leader").click()
+            expect(page.get_by_text("Scheduled for week 2")).to_be_visible(timeout=20_000)
+            step.click()
             expect(page.get_by_text("Time: 2.0")).to_be_visible(timeout=20_000)
-            expect(page.get_by_text("week 2: leader of group")).to_be_visible(timeout=20_000)
+            expect(page.get_by_text(re.compile(r"Week 2: group \d+'s leader captured"))).to_be_visible()
+
+            other = browser.new_page()  # a second visitor gets a model of their own
+            other.goto(server)
+            expect(other.get_by_text("Time: 0.0")).to_be_visible(timeout=60_000)
+            other.close()
 
             for _ in range(3):
                 step.click()
