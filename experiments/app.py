@@ -53,6 +53,13 @@ class ClassroomModel(CartelModel):
             kwargs["policy__budget_musd"] = 0.0
         shares = {f"policy__shares__{k}": w / total for k, w in weights.items()}
         super().__init__(rng=rng, **shares, **kwargs)
+        self._advance = self.step  # Mesa's step: moves its clock, then runs CartelModel.step
+        self.step = self._step_while_running
+
+    def _step_while_running(self) -> None:
+        """One week; nothing once the last week is done (the page may ask for several weeks a click)."""
+        if self.running:
+            self._advance()
 
 
 def _weight(pillar: str) -> Slider:
@@ -160,10 +167,14 @@ def LeaderRemoval(model: CartelModel):
                         f"{heir}.")
         if len(fired) > 3:
             solara.Text(f"({len(fired)} removals in all; the last 3 shown.)")
+        if not model.running:
+            solara.Text(f"The run has reached its last week ({model.p.steps}): press Reset for a new one.")
         pol = model.p.policy
         shares = ", ".join(f"{k.replace('_', ' ')} {100 * getattr(pol.shares, k):.0f}%" for k in PILLARS)
-        solara.Text(f"This run: seed {model.p.seed}, {model.p.territory.name}, US$ {pol.budget_musd:.0f} M a year "
-                    f"({shares}), police target {pol.targeting}. The sidebar's settings apply on Reset.")
+        spend = f"US$ {pol.budget_musd:.0f} M a year ({shares})" if pol.budget_musd > 0 else "no budget spent"
+        solara.Text(f"This run: seed {model.p.seed}, {model.p.territory.name}, {spend}, police target "
+                    f"{pol.targeting}. The sidebar's settings apply on Reset (a slider shows its value while "
+                    "you drag it).")
 
 
 def initial_values(params: dict) -> dict:

@@ -84,16 +84,16 @@ def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "", by: str = "
 NO_GROUP = (0.85, 0.85, 0.85, 1.0)  # plazas no group holds: light grey
 
 
-def group_colours(gids: np.ndarray) -> np.ndarray:
-    """One RGBA colour per group id, fixed for the id and never grey (-1, no group: light grey).
+# Kelly's (1965) colours of maximum contrast, without white, black and the two greyish ones
+KELLY = ["#F3C300", "#875692", "#F38400", "#A1CAF1", "#BE0032", "#008856", "#E68FAC", "#0067A5", "#F99379",
+         "#604E97", "#F6A600", "#B3446C", "#DCD300", "#882D17", "#8DB600", "#654522", "#E25822", "#2B3D26"]
 
-    Hues step by the golden ratio, so groups with nearby ids (a parent and its splinters) differ.
-    """
+
+def group_colours(gids: np.ndarray) -> np.ndarray:
+    """One RGBA colour per group id, fixed for the id (Kelly's 18, by id modulo 18; -1: light grey)."""
     gids = np.asarray(gids)
-    hsv = np.stack([np.mod(0.1 + 0.618034 * np.maximum(gids, 0), 1.0),
-                    np.where(np.mod(gids, 2) == 0, 0.85, 0.6), np.where(np.mod(gids, 3) == 0, 0.65, 0.9)], axis=-1)
-    rgba = np.concatenate([matplotlib.colors.hsv_to_rgb(hsv), np.ones((*gids.shape, 1))], axis=-1)
-    return np.where((gids >= 0)[..., None], rgba, NO_GROUP)
+    palette = matplotlib.colors.to_rgba_array(KELLY)
+    return np.where((gids >= 0)[..., None], palette[np.mod(gids, len(KELLY))], NO_GROUP)
 
 
 def draw_territory(ax, graph: nx.Graph, controller: np.ndarray, violence: np.ndarray, groups: np.ndarray,
@@ -119,8 +119,9 @@ def draw_territory(ax, graph: nx.Graph, controller: np.ndarray, violence: np.nda
     top = gids[np.argsort(-plazas, kind="stable")][:legend]
     if len(top):
         handles = [plt.Line2D([], [], ls="", marker="o", color=c) for c in group_colours(top)]
-        ax.legend(handles, [f"group {g}: {n} plazas" for g, n in zip(top, plazas[np.searchsorted(gids, top)])],
-                  fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        held = plazas[np.searchsorted(gids, top)]
+        labels = [f"group {g}: {n} plaza{'s' if n > 1 else ''}" for g, n in zip(top, held)]
+        ax.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])

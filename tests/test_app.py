@@ -53,6 +53,13 @@ def test_no_pillar_weight_means_nothing_is_spent():
     assert m.run().equals(app.ClassroomModel(rng=1, territory="small", steps=4, policy__budget_musd=0).run())
 
 
+def test_the_page_stops_at_the_last_week():
+    m = app.ClassroomModel(rng=1, territory="small", steps=3)
+    for _ in range(6):  # Render Interval > 1 asks for several weeks per click
+        m.step()
+    assert m.week == 3 and not m.running and len(m.timeseries()) == 3
+
+
 def test_negative_weight_is_named():
     with pytest.raises(ParamError) as err:
         app.ClassroomModel(territory="small", steps=4, border=-5)
