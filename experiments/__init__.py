@@ -17,7 +17,7 @@ from sim import CartelModel
 
 from .config import compose, to_params
 
-__all__ = ["compose", "simulate", "quiet_mesa"]
+__all__ = ["build", "compose", "simulate", "quiet_mesa"]
 
 
 def quiet_mesa() -> None:
@@ -25,8 +25,12 @@ def quiet_mesa() -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
+def build(overrides: list[str] | tuple[str, ...] = ()) -> CartelModel:
+    """The model of the config that ``compose(overrides)`` gives, ready to run."""
+    quiet_mesa()
+    return CartelModel(params=to_params(compose(overrides)))
+
+
 def simulate(overrides: list[str] | tuple[str, ...] = (), progress: bool = False) -> pd.DataFrame:
     """Run the config that ``compose(overrides)`` gives and return its weekly timeseries."""
-    quiet_mesa()
-    model = CartelModel(params=to_params(compose(overrides)))
-    return model.run(progress=progress)
+    return build(overrides).run(progress=progress)

@@ -23,34 +23,25 @@ from tqdm.auto import tqdm
 from sim import ParamError
 from sim.params import POLICIES
 
-from . import compose, figures, io, simulate
+from . import build, compose, figures, io
 
-OUTCOMES = {  # table column -> (timeseries column, how it is taken from the run)
-    "homicides_last_year": ("homicides", "sum_last_52"),
-    "members": ("members", "last"),
-    "groups": ("groups_active", "last"),
-    "effective_groups": ("effective_groups", "last"),
-    "splinters_total": ("splinters", "sum"),
-    "leaders_removed_total": ("leaders_removed", "sum"),
+OUTCOMES = {  # table column -> key of the run's summary (CartelModel.summary)
+    "homicides_last_year": "homicides_last_year",
+    "members": "members",
+    "groups": "groups_active",
+    "effective_groups": "effective_groups",
+    "splinters_total": "splinters_total",
+    "leaders_removed_total": "leaders_removed_total",
 }
 
 
-def _run(policy: str, seed: int, territory: str, steps: int) -> pd.DataFrame:
-    ts = simulate([f"policy={policy}", f"seed={seed}", f"territory={territory}", f"steps={steps}"])
-    return ts.assign(policy=policy, seed=seed)
-
-
-def per_run(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (policy, seed) with the end-of-run outcomes."""
-    rows = []
-    for (policy, seed), run in df.groupby(["policy", "seed"], sort=False):
-        run = run.sort_values("step")
-        row = {"policy": policy, "seed": seed}
-        for name, (col, how) in OUTCOMES.items():
-            s = run[col]
-            row[name] = {"last": s.iloc[-1], "sum": s.sum(), "sum_last_52": s.tail(52).sum()}[how]
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _run(policy: str, seed: int, territory: str, steps: int) -> tuple[pd.DataFrame, dict]:
+    """One run: its weekly timeseries and its row of end-of-run outcomes."""
+    model = build([f"policy={policy}", f"seed={seed}", f"territory={territory}", f"steps={steps}"])
+    ts = model.run()
+    summary = model.summary()
+    row = {"policy": policy, "seed": seed, **{name: summary[key] for name, key in OUTCOMES.items()}}
+    return ts.assign(policy=policy, seed=seed), row
 
 
 def table(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
@@ -95,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     parts = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
         delayed(_run)(p, s, args.territory, args.steps) for p, s in jobs)
-    df = pd.concat(list(tqdm(parts, total=len(jobs), desc="runs", unit="run", disable=None)), ignore_index=True)
+    done = list(tqdm(parts, total=len(jobs), desc="runs", unit="run", disable=None))
     elapsed = time.perf_counter() - start
-    runs = per_run(df)
+    df = pd.concat([ts for ts, _ in done], ignore_index=True)
+    runs = pd.DataFrame([row for _, row in done])
     stats = table(runs, policies)
     io.write_parquet(df, args.out / "timeseries.parquet")
     io.write_csv(runs, args.out / "runs.csv")
