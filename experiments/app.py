@@ -147,7 +147,7 @@ def removal_pending(model: CartelModel) -> bool:
 def LeaderRemoval(model: CartelModel):
     """A button that has the largest led group's leader captured next week; the run's settings and removals."""
     update_counter.get()
-    target = removal_target(model)
+    target, pending = removal_target(model), removal_pending(model)
 
     def remove():
         schedule_leader_removal(model, target, "capture")
@@ -155,8 +155,8 @@ def LeaderRemoval(model: CartelModel):
 
     with solara.Card("Kingpin strike"), solara.Column():
         solara.Button("Remove the largest group's leader", color="error", on_click=remove,
-                      disabled=not model.running or target is None or removal_pending(model))
-        if removal_pending(model):
+                      disabled=not model.running or target is None or pending)
+        if pending:
             solara.Text(f"Scheduled for week {model.week + 1}: press Step or ▶.")
         elif target is None:
             solara.Text("No group has a leader to remove now.")
