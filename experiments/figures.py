@@ -23,9 +23,9 @@ PANELS = [
 POLICY_COLOURS = {"none": "#7f7f7f", "kingpin": "#d62728", "merida": "#ff7f0e", "prevention": "#2ca02c"}
 
 
-def mean_band(df: pd.DataFrame, column: str, by: str = "policy") -> pd.DataFrame:
-    """Mean across seeds and its 95% confidence band (mean +- 1.96 standard errors), per ``by`` and step."""
-    g = df.groupby([by, "step"])[column]
+def mean_band(df: pd.DataFrame, column: str, by: str = "policy", at: str = "step") -> pd.DataFrame:
+    """Mean across seeds and its 95% confidence band (mean +- 1.96 standard errors), per ``by`` and ``at``."""
+    g = df.groupby([by, at])[column]
     out = g.agg(["mean", "std", "count"]).reset_index()
     half = 1.96 * out["std"].fillna(0.0) / np.sqrt(out["count"])
     out["lo"], out["hi"] = out["mean"] - half, out["mean"] + half

@@ -32,7 +32,7 @@ from sim import CartelModel
 
 from . import io
 from .collect import collect
-from .figures import colour_of, draw_territory, ordered, policy_timeseries, save
+from .figures import colour_of, draw_territory, mean_band, ordered, policy_timeseries, save
 
 OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",
             "groups_active": "active groups (count)", "effective_groups": "effective groups"}
@@ -131,13 +131,12 @@ def event_study(sweep_dir: Path, runs: pd.DataFrame, path: Path) -> tuple[list[P
     data = pd.concat(rows, ignore_index=True)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True, sharex=True)
     for ax, place in zip(axes, ["removed leader's plazas", "neighbouring plazas"]):
+        band = mean_band(data[data["place"] == place], "homicides", by="arm", at="week")
         for arm, colour in (("no removal", "#7f7f7f"), ("removal", "#d62728")):
-            part = data[(data["place"] == place) & (data["arm"] == arm)]
-            g = part.groupby("week")["homicides"].agg(["mean", "std", "count"])
-            half = 1.96 * g["std"].fillna(0) / np.sqrt(g["count"])
+            part = band[band["arm"] == arm]
             smooth = lambda s: s.rolling(4, min_periods=1).mean()  # noqa: E731  (trailing: no look-ahead)
-            ax.plot(g.index, smooth(g["mean"]), color=colour, label=arm)
-            ax.fill_between(g.index, smooth(g["mean"] - half), smooth(g["mean"] + half), color=colour, alpha=0.2, lw=0)
+            ax.plot(part["week"], smooth(part["mean"]), color=colour, label=arm)
+            ax.fill_between(part["week"], smooth(part["lo"]), smooth(part["hi"]), color=colour, alpha=0.2, lw=0)
         ax.axvline(0, color="k", lw=0.8, ls="--")
         ax.set_title(place)
         ax.set_xlabel("weeks relative to the leader's removal")
