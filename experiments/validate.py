@@ -22,10 +22,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from sim import CartelModel
-
-from . import io, quiet_mesa
-from .config import compose, to_params
+from . import build, io
 from .figures import save
 
 # INEGI, homicides by year of occurrence (domain-facts.md)
@@ -59,9 +56,7 @@ class Check:
 
 
 def _run(overrides: list[str], nodes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
-    quiet_mesa()
-    params = to_params(compose(overrides + (["output.nodes=true"] if nodes else [])))
-    model = CartelModel(params=params)
+    model = build(overrides + (["output.nodes=true"] if nodes else []))
     ts = model.run()
     table = model.node_table() if nodes else None
     extra = {"events": model.events, "population": float(model.population.sum()),
