@@ -31,7 +31,7 @@ from SALib.sample import latin
 from sim import params
 
 from . import io, simulate
-from .validate import INEGI_HOMICIDES
+from .validate import INEGI_HOMICIDES, yearly
 
 FREE = {  # parameter -> (low, high) searched
     "cartels.recruitment_rate": (0.0018, 0.0036),
@@ -51,11 +51,9 @@ def default_point() -> dict[str, float]:
 
 def outcomes(point: dict[str, float], seed: int) -> dict[str, float]:
     ts = simulate([*BASE, f"seed={seed}", *(f"{k}={v:.6g}" for k, v in point.items())])
-    year = (ts["step"] - 1) // 52
-    hom = ts.groupby(year)["homicides"].sum()
-    return {**{f"homicides_{2007 + y}": float(h) for y, h in hom.items()},
-            "members_2012": float(ts.loc[year == 5, "members"].iloc[-1]),
-            "groups_2011": float(ts.loc[year == 4, "groups_active"].iloc[-1])}
+    return {**{f"homicides_{2007 + y}": float(h) for y, h in yearly(ts, "homicides").items()},
+            "members_2012": float(yearly(ts, "members", "last")[5]),
+            "groups_2011": float(yearly(ts, "groups_active", "last")[4])}
 
 
 def distance(mean: dict[str, float]) -> float:
