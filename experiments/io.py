@@ -37,11 +37,12 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     _atomic(Path(path), lambda tmp: df.to_csv(tmp, index=False))
 
 
-def write_json(obj: Any, path: Path) -> None:
-    def dump(tmp: Path) -> None:
-        tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
+def write_text(text: str, path: Path) -> None:
+    _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
-    _atomic(Path(path), dump)
+
+def write_json(obj: Any, path: Path) -> None:
+    write_text(json.dumps(obj, indent=2, default=str) + "\n", path)
 
 
 @functools.cache

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sim import params
 
+from . import io
+
 OUT = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
 GROUPS = {  # config key -> dataclass
     "": params.Params, "territory": params.TerritoryParams, "policy": params.PolicyParams,
@@ -81,8 +83,7 @@ def _diff(base: dict, other: dict, prefix: str = "") -> dict:
 
 
 def main() -> int:
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(render(), encoding="utf-8")
+    io.write_text(render(), OUT)
     print(f"wrote {OUT}")
     return 0
 

@@ -277,7 +277,7 @@ def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
               "near 0, wide intervals): read the Morris screening and the ranking, and average seeds (`--seeds`) "
               "before reading Sobol indices.", ""]
     path = out / "report.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    io.write_text("\n".join(lines), path)
     return path
 
 

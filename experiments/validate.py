@@ -297,7 +297,7 @@ def write_report(out: Path, checks: dict[str, list[Check]], shape: str, seeds: i
                         ("prevention", "Prevention"), ("guns", "Guns"), ("kingpin_fragments", "Kingpin strategy")]:
         lines += [f"## {title}", "", f"![{name}]({name}.png)", ""]
     path = out / "validation.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    io.write_text("\n".join(lines), path)
     return path
 
 
