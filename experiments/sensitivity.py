@@ -40,6 +40,7 @@ from SALib.sample import sobol as sobol_sample
 
 from . import io
 from .collect import collect
+from .config import sweep_combinations
 from .figures import save
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,24 +78,12 @@ def write_samples(x: np.ndarray, path: Path) -> Path:
 
 def run_sweep(samples: Path, rows: int, out: Path, base: list[str], extra: list[str]) -> None:
     """Run every row of the sample through experiments.run as a sweep (resumable)."""
-    args = [sys.executable, "-m", "experiments.run", "-m", *base, f"+sample.file={samples.resolve()}",
-            f"+sample.row=range(0,{rows})", f"hydra.sweep.dir={out.resolve()}", *extra]
-    print(f"  sweep of {rows * _count_in(base, 'policy=') * _count_in(base, 'seed=')} runs into {out}", flush=True)
+    sweep = [*base, f"+sample.file={samples.resolve()}", f"+sample.row=range(0,{rows})"]
+    print(f"  sweep of {len(sweep_combinations(sweep))} runs into {out}", flush=True)
+    args = [sys.executable, "-m", "experiments.run", "-m", *sweep, f"hydra.sweep.dir={out.resolve()}", *extra]
     proc = subprocess.run(args, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"the sweep into {out} failed (exit {proc.returncode}); re-run to resume it")
-
-
-def _count_in(base: list[str], prefix: str) -> int:
-    """How many values an override in ``base`` takes (``a,b,c`` or ``range(i,j)``)."""
-    for item in base:
-        if item.startswith(prefix):
-            value = item[len(prefix):]
-            if value.startswith("range("):
-                lo, hi = (int(v) for v in value[6:-1].split(","))
-                return hi - lo
-            return value.count(",") + 1
-    return 1
 
 
 def outcomes_by_row(sweep_dir: Path, rows: int, by: tuple[str, ...] = ()) -> pd.DataFrame:
