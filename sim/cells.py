@@ -4,6 +4,7 @@ recruitment from the local community, exits at saturation, and loyalty.
 Forms (per cell c at node i, one week; Prieto-Curiel et al. 2023 turned into local terms):
 
 - income_c = (drug revenue_i + extortion_i) x m_c / M_i            (US$ M; M_i: members at i)
+- need_c = wage / (wage + drug revenue_i / M_i)                     (0-1; drives predation)
 - recruits_c ~ Poisson(rho x s x m_c x vulnerability_i)            (s: scenario.recruitment_scale)
 - exits_c ~ Binomial(m_c, omega x M_i / K_i)                        (K_i: capacity of the plaza)
 - vulnerability_i = (1-r_i)(1-o_i) / ((1-r0)(1-o0)) x (1 - prevention cut_i)
@@ -23,7 +24,7 @@ def update(model: CartelModel) -> None:
     ops = model.active_operators()
     if not ops:
         return
-    p, rng = model.p, model.rng
+    p, rng = model.p, model.world["recruitment"]
     cp = p.cartels
     n = len(ops)
     node = np.fromiter((o.node for o in ops), np.int64, n)
@@ -36,7 +37,9 @@ def update(model: CartelModel) -> None:
     share = m / np.maximum(members_at[node], 1.0)
 
     # income and tribute
-    income = (model.node_revenue[node] + model.extortion[node]) * share
+    drugs = model.node_revenue[node] * share
+    need = cp.wage_musd / (cp.wage_musd + drugs / np.maximum(m, 1.0))
+    income = drugs + model.extortion[node] * share
     tribute = cp.tribute_share * income
     cash += income - tribute
     for o, t in zip(ops, tribute):
@@ -66,5 +69,6 @@ def update(model: CartelModel) -> None:
     loyal = np.where(headless, loyal - 0.02, loyal + 0.01 * (cp.loyalty_mean - loyal))
     np.clip(loyal, 0.0, 1.0, out=loyal)
 
-    for o, mi, gi, ci, li in zip(ops, m.astype(np.int64).tolist(), guns.tolist(), cash.tolist(), loyal.tolist()):
-        o.members, o.guns, o.cash, o.loyalty = mi, gi, ci, li
+    rows = zip(ops, m.astype(np.int64).tolist(), guns.tolist(), cash.tolist(), loyal.tolist(), need.tolist())
+    for o, mi, gi, ci, li, ni in rows:
+        o.members, o.guns, o.cash, o.loyalty, o.need = mi, gi, ci, li, ni

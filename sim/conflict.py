@@ -1,15 +1,27 @@
 """Fights over plazas: expansion into neighbouring plazas and Lanchester-style attrition where
-rival groups meet (a contested plaza).
+rival groups meet (a contested plaza); the civilians caught in fights; predation.
 
 Force multiplier of a cell with g guns per member:  L = 1 + gun_lethality x g / (g + guns_half).
-Weekly death probability of a member of cell a in a contested plaza:
+Weekly death probability of a member of cell a at a contested node i:
 
-    q_a = lethality x D x sum_b  k_ab x L_b x m_b / (m_a + m_b),    D = exp(-deterrence x police units)
+    q_a = lethality x I_i x sum_b  k_ab x L_b x m_b / (m_a + m_b),
+    I_i = exp(-deterrence x units_i / k_i) / sqrt(k_i)
 
-(k_ab = splinter_rivalry between a splinter and its parent, else 1). Civilians die alongside
-(``civilian_ratio`` per member killed, a share ``spillover`` of them in neighbouring plazas) and
-are preyed on by cells (``predation_rate`` per member, reduced to ``predation_held`` where one
-group holds the plaza unchallenged).
+(k_ab = splinter_rivalry between a splinter and its parent, else 1; k_i the municipality-sized
+plazas the node stands for: police density is units per plaza, and rivals who share a node of k
+plazas meet on a front of about 1/sqrt(k) of it). Each death is charged to the rivals in proportion
+to their share of the pressure.
+
+Civilians (bystanders) are shot by the fighters: cell a, with A_a = min(guns, members) armed men
+firing at rivals, kills Poisson(bystander_rate x I_i x A_a x sum_b k_ab m_b/(m_a+m_b) x r_i/(r_i+M_i))
+residents (r_i residents, M_i members at the node), a share ``spillover`` in neighbouring plazas.
+So the civilian toll grows with the guns on both sides, the intensity of the fight and the
+population at the plaza, not as a fixed ratio to fighters killed.
+
+Predation (executions, extortion): cell c kills Poisson(predation_rate x m_c x need_c x (1 - r) x F_c)
+residents, need_c = wage / (wage + drug income per member) (cells short of drug money extort) and
+F_c = predation_held + (1 - predation_held) x rivals' share of the members at the node / sqrt(k_i)
+(competition for the same rents).
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ def force_multiplier(model: CartelModel, op: MiddleOperator) -> float:
     return float(multiplier(model.p.cartels, op.guns, op.members))
 
 
-def expand(model: CartelModel, op: MiddleOperator) -> None:
+def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> None:
     """The cell sends ``expansion_share`` of its members to a neighbouring plaza its group lacks.
 
     Targets are drawn in proportion to 0.2 + trafficking value. An empty plaza is simply taken;
@@ -42,17 +54,18 @@ def expand(model: CartelModel, op: MiddleOperator) -> None:
     """
     from .agents import MiddleOperator
 
-    rng, gid = model.rng, op.group.gid
+    gid = op.group.gid
     options = [j for j in model.neighbours[op.node] if gid not in model.plazas[j]]
     if not options:
         return
     w = 0.2 + model.value[options]
     j = options[int(rng.choice(len(options), p=w / w.sum()))]
     send = int(model.p.cartels.expansion_share * op.members)
+    if send < 1:
+        return
     mult = force_multiplier(model, op)
-    defenders = model.plazas[j]
-    if defenders:
-        enemy = sum(d.members * force_multiplier(model, d) for d in defenders.values())
+    enemy = sum(d.members * force_multiplier(model, d) for d in model.plazas[j].values())
+    if enemy > 0:
         own = send * mult
         if rng.random() >= own / (own + enemy):
             return
@@ -63,10 +76,16 @@ def expand(model: CartelModel, op: MiddleOperator) -> None:
     MiddleOperator(model, op.group, j, send, guns=guns, loyalty=op.loyalty)
 
 
+def intensity(model: CartelModel, nodes: np.ndarray) -> np.ndarray:
+    """Fight intensity I at ``nodes``: police deterrence per plaza, times the front's share of the node."""
+    density = model.units_at[nodes] / model.plazas_in[nodes]
+    return np.exp(-model.p.police.deterrence * density) * model.contact[nodes]
+
+
 def fight(model: CartelModel) -> None:
     """Attrition in every contested plaza at once; a cell left with under a quarter of its
     enemies' strength withdraws with probability 0.3 a week."""
-    cp, rng = model.p.cartels, model.rng
+    cp, rng = model.p.cartels, model.world["fights"]
     ops = [o for j in model.contested_nodes() for o in model.plazas[j].values() if o.members > 0]
     if len(ops) < 2:
         return
@@ -76,15 +95,22 @@ def fight(model: CartelModel) -> None:
     mult = multiplier(cp, guns, m)
     a, b = _pairs_within(node)
     kin = np.where((parent[a] == gid[b]) | (parent[b] == gid[a]), cp.splinter_rivalry, 1.0)
-    pressure = np.bincount(a, weights=kin * mult[b] * m[b] / (m[a] + m[b]), minlength=len(ops))
-    deterrence = np.exp(-model.p.police.deterrence * model.units_at[node])
-    q = np.minimum(cp.lethality * deterrence * pressure, 0.5)
+    exposure = kin * m[b] / (m[a] + m[b])  # how much of a's fighting is against b
+    w = exposure * mult[b]
+    pressure = np.bincount(a, weights=w, minlength=len(ops))
+    level = intensity(model, node)
+    q = np.minimum(cp.lethality * level * pressure, 0.5)
     deaths = rng.binomial(m.astype(np.int64), q)
+    kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
     for k in np.flatnonzero(deaths):
         model.kill_members(ops[k], int(deaths[k]))
-    killed = np.bincount(node, weights=deaths, minlength=model.n_nodes)
-    for j in np.flatnonzero(killed):
-        spill(model, int(j), int(rng.poisson(cp.civilian_ratio * killed[j])))
+    residents = model.residents[node]
+    fire = np.minimum(guns, m) * np.bincount(a, weights=exposure, minlength=len(ops))
+    lam = cp.bystander_rate * level * fire * residents / np.maximum(residents + model.members_at[node], 1.0)
+    shot = model.world["bystanders"].poisson(lam)
+    for k in np.flatnonzero(shot):
+        kills[k] += spill(model, int(node[k]), int(shot[k]))
+    charge(ops, kills, rng)
     strength = (m - deaths) * mult
     enemy = np.bincount(node, weights=strength, minlength=model.n_nodes)[node] - strength
     beaten = (strength < 0.25 * enemy) & (rng.random(len(ops)) < 0.3)
@@ -93,6 +119,12 @@ def fight(model: CartelModel) -> None:
             withdraw(model, ops[k])
 
 
+def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator) -> None:
+    """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases."""
+    whole = np.floor(kills)
+    whole += rng.random(len(kills)) < kills - whole
+    for k in np.flatnonzero(whole):
+        ops[k].open_homicides += int(whole[k])
 def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (a, b), a != b, of entries that share a node (entries grouped by node)."""
     starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
@@ -105,27 +137,39 @@ def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a[keep], b[keep]
 
 
-def spill(model: CartelModel, node: int, victims: int) -> None:
-    """Civilian victims of a fight at ``node``: each falls in a random neighbouring plaza with
-    probability ``spillover`` (reprisals, hits on suppliers, fleeing fighters), else at ``node``."""
+def spill(model: CartelModel, node: int, victims: int) -> int:
+    """Bystanders shot in a fight at ``node``: each falls in a random neighbouring plaza with
+    probability ``spillover`` (reprisals, hits on suppliers, fleeing fighters), else at ``node``.
+    Returns how many died (no more than the residents there)."""
     if victims <= 0:
-        return
-    rng, nbrs = model.rng, model.neighbours[node]
+        return 0
+    rng, nbrs = model.world["bystanders"], model.neighbours[node]
     away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
+    killed = 0
     if away:
         for k, n in zip(*np.unique(rng.choice(nbrs, size=away), return_counts=True)):
-            model.kill_civilians(int(k), int(n))
-    model.kill_civilians(node, victims - away)
+            killed += model.kill_civilians(int(k), int(n), "bystanders")
+    return killed + model.kill_civilians(node, victims - away, "bystanders")
 
 
 def predation(model: CartelModel) -> None:
-    """Civilians killed by cells (executions, extortion), higher where the plaza is contested."""
+    """Residents killed by cells (executions, extortion): more where drug income is short of the
+    wage bill, where the community is less resilient and where rivals compete for the same rents."""
     cp = model.p.cartels
-    factor = np.where(model.groups_at >= 2, 1.0, cp.predation_held)
-    lam = cp.predation_rate * factor * model.members_at * (1.0 - model.resilience)
-    victims = model.rng.poisson(lam)
-    for j in np.flatnonzero(victims):
-        model.kill_civilians(int(j), int(victims[j]))
+    ops = [o for o in model.active_operators() if o.members > 0]
+    if not ops:
+        return
+    rows = np.array([(o.node, o.members, o.need) for o in ops], dtype=np.float64)
+    node, m, need = rows[:, 0].astype(np.int64), rows[:, 1], rows[:, 2]
+    rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
+    competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]
+    lam = cp.predation_rate * m * need * (1.0 - model.resilience[node]) * competition
+    rng = model.world["predation"]
+    victims = rng.poisson(lam)
+    killed = np.zeros(len(ops))
+    for k in np.flatnonzero(victims):
+        killed[k] = model.kill_civilians(int(node[k]), int(victims[k]), "predation")
+    charge(ops, killed, rng)
 
 
 def withdraw(model: CartelModel, op: MiddleOperator) -> None:
@@ -136,5 +180,6 @@ def withdraw(model: CartelModel, op: MiddleOperator) -> None:
         to.members += op.members
         to.guns += op.guns
         to.cash += op.cash
+        to.open_homicides += op.open_homicides
         op.members = 0
     op.dissolve()

@@ -5,7 +5,13 @@ during week ``step``; stocks (members, groups, guns, resilience) are read at its
 
 - ``effective_groups``: 1 / sum_g s_g^2 with s_g group g's share of all members (inverse
   Herfindahl index; equals the number of groups when they are of equal size).
-- ``impunity``: 1 - convictions / homicides over the last 52 weeks, in [0, 1].
+- ``impunity``: homicide impunity as Impunidad Cero measures it, 1 - (homicide charges that ended in
+  a conviction) / homicides, both over the last 52 weeks, in [0, 1].
+- Homicides by cause (``homicides_<cause>``, :data:`CAUSES`): members killed in fights and
+  succession fights, bystanders shot in them, residents killed by predation, leaders killed by the
+  state, and background homicides (not tied to organised crime, an input).
+- The middle layer: ``crews_<outcome>`` counts crews that lost their boss and stayed, defected to a
+  rival, split off or went home (:mod:`sim.crews`).
 - ``contested_plazas``: nodes where cells of two or more groups are present.
 
 Node table (``output.nodes``): ``step, node, homicides`` (during the week), ``controller`` (group
@@ -31,6 +37,8 @@ COLUMNS = {
     "homicides": "homicides_total",
     "homicides_members": "members_killed",
     "homicides_civilians": "civilians_killed",
+    "homicides_bystanders": "bystanders_killed",
+    "homicides_predation": "predation_killed",
     "homicides_background": "background_killed",
     "homicides_leaders": "leaders_killed",
     "members": "members_total",
@@ -46,6 +54,8 @@ COLUMNS = {
     "attacks": "attacks",
     "members_arrested": "members_arrested",
     "convictions": "convictions",
+    "homicide_convictions": "homicide_convictions",
+    "released_untried": "released_untried",
     "backlog": "backlog",
     "prisoners": "prisoners",
     "impunity": "impunity",
@@ -54,7 +64,13 @@ COLUMNS = {
     "corruption": "corruption_mean",
     "plazas_held": "plazas_held",
     "contested_plazas": "contested_plazas",
+    "crews_stayed": "crews_stayed",
+    "crews_defected": "crews_defected",
+    "crews_splintered": "crews_splintered",
+    "crews_dissolved": "crews_dissolved",
 }
+
+CAUSES = ("members", "bystanders", "predation", "leaders", "background")  # homicides_<cause> sum to homicides
 
 NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups")
 
@@ -77,6 +93,9 @@ class Recorder:
     def measure(self, model: CartelModel) -> None:
         ops = model.active_operators()
         model.homicides_total = int(model.homicides.sum())
+        model.civilians_killed = model.bystanders_killed + model.predation_killed
+        for outcome, count in model.crews.items():
+            setattr(model, f"crews_{outcome}", count)
         model.members_total = int(sum(o.members for o in ops))
         model.guns_total = float(sum(o.guns for o in ops))
         sizes = np.array([g.members for g in model.groups.values() if g.alive], dtype=np.float64)
@@ -90,7 +109,7 @@ class Recorder:
         model.backlog = sum(c.waiting for c in model.courts)
         model.prisoners = sum(c.imprisoned for c in model.courts)
         self.window_h.append(model.homicides_total)
-        self.window_c.append(model.convictions)
+        self.window_c.append(model.homicide_convictions)
         h = sum(self.window_h)
         model.impunity = float(np.clip(1.0 - sum(self.window_c) / h, 0.0, 1.0)) if h > 0 else 1.0
         pop = model.population

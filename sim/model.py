@@ -16,11 +16,12 @@ One step is one week. The schedule of a week (read it here, in :meth:`CartelMode
 11. outcomes are recorded (:class:`sim.metrics.Recorder`).
 
 Random streams: one root seed spawns three independent seed sequences (numpy ``SeedSequence.spawn``):
-the territory's, the world's (``model.rng``, ``model.random``: everything cartels and communities
-do) and the policy's (``model.policy_rng``: police and courts). The world and policy generators are
-re-derived at the start of every week from (their sequence, week), so a policy that changes how
-many draws one week takes does not shift the world's draws of later weeks: two policies on the same
-seed face the same territory and the same weekly world draws (common random numbers).
+the territory's, the world's (``model.world``: everything cartels, communities and the outside world
+do) and the policy's (``model.state``: police, courts, interventions). Each side gives every process
+its own generator, derived from (side, process, week) alone (:mod:`sim.streams`), so a policy that
+changes how many draws one process takes never shifts another process's draws, nor any later week's:
+two policies on the same seed face the same territory and the same draws of every world process
+(exact common random numbers).
 """
 
 from __future__ import annotations
@@ -38,9 +39,12 @@ from . import border, cells, conflict, policy, succession, territory
 from .agents import CartelLeader, Community, Court, MiddleOperator, Police
 from .groups import Group
 from .metrics import Recorder
-from .params import Params, from_dict, from_kwargs
+from .params import Params, from_dict, from_kwargs, national_population
+from .streams import POLICY, WORLD, Streams
 
 MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it
+MUNICIPALITIES = 2_469  # municipalities (and Mexico City's boroughs) in 2020, INEGI Marco Geoestadístico
+MUNICIPALITY_POPULATION = MEXICO_POPULATION / MUNICIPALITIES  # persons in a typical plaza (~51,000)
 
 
 def _read_mesa_scenario(scenario: Scenario, kwargs: dict[str, Any], rng: int | None) -> int | None:
@@ -73,9 +77,9 @@ class CartelModel(mesa.Model):
         elif rng is not None:
             params.seed = int(rng)
         self.p = params
-        terr_ss, self._world_ss, self._policy_ss = np.random.SeedSequence(params.seed).spawn(3)
-        super().__init__(rng=np.random.default_rng(self._world_ss))
-        self.policy_rng = np.random.default_rng(self._policy_ss)
+        terr_ss, world_ss, policy_ss = np.random.SeedSequence(params.seed).spawn(3)
+        self.world, self.state = Streams(world_ss, WORLD), Streams(policy_ss, POLICY)
+        super().__init__(rng=np.random.default_rng(self.world.seed_sequence("mesa")))
         self.territory = territory.build(params.territory, params.community, np.random.default_rng(terr_ss))
         self.grid = Network(self.territory, random=self.random, layout=None)
         self._init_nodes()
@@ -105,18 +109,26 @@ class CartelModel(mesa.Model):
         g, p = self.territory, self.p
         self.n_nodes = n = g.number_of_nodes()
         attr = lambda key: np.array([g.nodes[i][key] for i in range(n)], dtype=np.float64)  # noqa: E731
-        self.population = attr("population")
-        self.scale = self.population.sum() / MEXICO_POPULATION
+        census = attr("population")  # the territory's own figures (2020 for the built-in ones)
+        self.scale = census.sum() / MEXICO_POPULATION  # share of Mexico: national budgets and flows pro-rated to it
+        self.population = census * national_population(p.scenario.population_year) / MEXICO_POPULATION
+        # A node stands for k_i municipality-sized plazas (k_i < 1: smaller than a typical municipality).
+        # Rules that depend on where groups meet are written per plaza so that a state behaves like the
+        # municipalities it stands for: fights happen on the front between groups (a share 1/sqrt(k) of
+        # the node), police density is units per plaza, thresholds are shares of a plaza's capacity.
+        self.plazas_in = np.maximum(census / MUNICIPALITY_POPULATION, 1.0)
+        self.contact = 1.0 / np.sqrt(self.plazas_in)
         self.value = attr("value")
         self.opportunity = attr("opportunity")
         self.resilience0 = attr("resilience")
         self.resilience = self.resilience0.copy()
-        corruption = self.rng.normal(p.police.corruption_mean, 0.08, n)
+        corruption = self.world["init"].normal(p.police.corruption_mean, 0.08, n)
         self.corruption0 = np.clip(corruption, 0.0, 1.0)
         self.corruption = self.corruption0.copy()
         cp = p.cartels
         capacity = cp.capacity_per_capita * self.population * (1 + cp.capacity_value_weight * self.value)
-        self.capacity = np.maximum(capacity, 1.0)  # members a plaza sustains
+        self.capacity = np.maximum(capacity, 1.0)  # members the node sustains
+        self.plaza_capacity = self.capacity / self.plazas_in  # members one municipality-sized plaza of it sustains
         self.residents = np.round(self.population)
         self.neighbours = [list(g.neighbors(i)) for i in range(n)]
         self.plazas: list[dict[int, MiddleOperator]] = [{} for _ in range(n)]
@@ -129,6 +141,7 @@ class CartelModel(mesa.Model):
         self.node_revenue = np.zeros(n)
         self.extortion = np.zeros(n)
         self.leaders_at: dict[int, list[CartelLeader]] = {}
+        self.need_at = np.zeros(n)
 
     def _init_counters(self) -> None:
         self.dead = 0
@@ -163,7 +176,7 @@ class CartelModel(mesa.Model):
         high-value nodes nearest to it (``initial_coverage`` of all nodes)."""
         import networkx as nx
 
-        cp, rng = self.p.cartels, self.rng
+        cp, rng = self.p.cartels, self.world["init"]
         order = np.argsort(-(self.value + rng.uniform(0, 0.2, self.n_nodes)))
         hqs: list[int] = []
         min_gap = max(1, int(np.sqrt(self.n_nodes) / 4))
@@ -190,10 +203,11 @@ class CartelModel(mesa.Model):
         groups = [self.new_group(parent=-1) for _ in hqs]
         for j, w in zip(held_nodes, weights):
             m = int(round(total * w))
-            if m < cp.retreat_members:
+            if m < cp.retreat_fill * self.plaza_capacity[j]:
                 continue
             self.residents[j] -= m
-            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=float(m))
+            loyalty = float(np.clip(rng.normal(cp.loyalty_mean, 0.1), 0, 1))
+            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=float(m), loyalty=loyalty)
         for group in groups:
             if group.plazas:
                 succession.appoint(self, group)
@@ -214,13 +228,12 @@ class CartelModel(mesa.Model):
         return self.steps
 
     def _reseed(self) -> None:
-        """This week's world and policy generators, derived from (stream, week) alone."""
-        week = self.week
-        world = np.random.SeedSequence(self._world_ss.entropy, spawn_key=(*self._world_ss.spawn_key, week))
-        policy_ss = np.random.SeedSequence(self._policy_ss.entropy, spawn_key=(*self._policy_ss.spawn_key, week))
-        self.rng = np.random.default_rng(world)
-        self.random.seed(int(world.generate_state(1)[0]))
-        self.policy_rng = np.random.default_rng(policy_ss)
+        """This week's generators: every process's, derived from (side, process, week) alone."""
+        self.world.week(self.week)
+        self.state.week(self.week)
+        mesa_ss = self.world.seed_sequence("mesa")  # Mesa's own draws (none of the model's rules use them)
+        self.rng = np.random.default_rng(mesa_ss)
+        self.random.seed(int(mesa_ss.generate_state(1)[0]))
 
     def step(self) -> None:
         self._reseed()
@@ -228,7 +241,9 @@ class CartelModel(mesa.Model):
         policy.intervene(self)
         border.weekly_flows(self)
         cells.update(self)
-        self._leaders().shuffle_do("step")
+        leaders = list(self._leaders())
+        for k in self.world["leaders"].permutation(len(leaders)).tolist():
+            leaders[k].step()
         self.census()
         policy.deploy(self)
         conflict.fight(self)
@@ -265,6 +280,14 @@ class CartelModel(mesa.Model):
     def timeseries(self) -> pd.DataFrame:
         return self.recorder.timeseries()
 
+    @staticmethod
+    def homicide_shares(ts: pd.DataFrame) -> dict[str, float]:
+        """Share of the homicides in ``ts`` (weekly rows) from each cause (:data:`sim.metrics.CAUSES`)."""
+        from .metrics import CAUSES
+
+        total = float(ts["homicides"].sum())
+        return {cause: float(ts[f"homicides_{cause}"].sum() / total) if total else 0.0 for cause in CAUSES}
+
     def node_table(self) -> pd.DataFrame:
         return self.recorder.node_table(self.week)
 
@@ -288,6 +311,11 @@ class CartelModel(mesa.Model):
             "recruits_last_year": int(year["recruits"].sum()),
             "impunity": float(last["impunity"]),
             "contested_plazas": int(last["contested_plazas"]),
+            "population": float(self.population.sum()),
+            "members_per_100k": float(last["members"] / self.population.sum() * 1e5),
+            "homicide_convictions_last_year": int(year["homicide_convictions"].sum()),
+            "backlog": int(last["backlog"]),
+            **{f"homicide_share_{cause}": share for cause, share in self.homicide_shares(year).items()},
             "interventions": self.events,
         }
 
@@ -297,8 +325,11 @@ class CartelModel(mesa.Model):
     def _reset_week(self) -> None:
         self.homicides = np.zeros(getattr(self, "n_nodes", 0), np.int64)
         self.recruits = self.splinters = self.leaders_removed = self.operators_arrested = 0
-        self.members_arrested = self.convictions = self.attacks = 0
-        self.members_killed = self.civilians_killed = self.background_killed = self.leaders_killed = 0
+        self.members_arrested = self.convictions = self.homicide_convictions = self.attacks = 0
+        self.released_untried = 0
+        self.members_killed = self.bystanders_killed = self.predation_killed = 0
+        self.background_killed = self.leaders_killed = 0
+        self.crews = {"stayed": 0, "defected": 0, "splintered": 0, "dissolved": 0}
 
     def _leaders(self) -> AgentSet:
         return self.agents_by_type.get(CartelLeader, AgentSet([], random=self.random))
@@ -330,34 +361,53 @@ class CartelModel(mesa.Model):
                 out[j] = max(cells_here.values(), key=lambda o: o.members).group.gid
         return out
 
-    def kill_members(self, op: MiddleOperator, deaths: int) -> None:
+    def kill_members(self, op: MiddleOperator, deaths: int) -> int:
+        """Members of ``op``'s cell killed (a homicide each); returns how many died."""
         deaths = min(deaths, op.members)
         op.guns *= 1.0 - deaths / max(op.members, 1)
         op.members -= deaths
         self.homicides[op.node] += deaths
         self.members_killed += deaths
         self.dead += deaths
+        return deaths
 
-    def kill_civilians(self, node: int, victims: int) -> None:
+    def kill_civilians(self, node: int, victims: int, cause: str) -> int:
+        """Residents of ``node`` killed by cartel violence (``cause``: bystanders | predation); returns how many."""
         victims = int(min(victims, self.residents[node]))
         self.residents[node] -= victims
         self.homicides[node] += victims
-        self.civilians_killed += victims
+        if cause == "bystanders":
+            self.bystanders_killed += victims
+        else:
+            self.predation_killed += victims
         self.dead += victims
+        return victims
 
     def arrest(self, op: MiddleOperator, persons: int) -> None:
-        """Members taken into custody: guns seized in proportion, a case filed with the state's court."""
-        persons = min(persons, op.members)
-        op.guns *= 1.0 - persons / max(op.members, 1)
-        op.members -= persons
-        self.members_arrested += persons
-        self.courts[self.state_of[op.node]].file(op.node, op.group.gid, persons)
+        """Members taken into custody: guns seized in proportion, a case filed with the state's court.
 
-    def release(self, node: int, gid: int, persons: int) -> None:
-        """People leaving court or prison: a share rejoins a cell at their node, the rest go home."""
+        The arrested share of the cell takes the same expected share of the cell's unsolved homicides
+        with it as charges (rounded at random), so courts know which cases are homicides.
+        """
+        persons = min(persons, op.members)
         if persons <= 0:
             return
-        back = int(self.policy_rng.binomial(persons, self.p.court.return_to_crime))
+        share = persons / op.members
+        charged = int(self.state["arrests"].binomial(op.open_homicides, share))
+        op.open_homicides -= charged
+        op.guns *= 1.0 - share
+        op.members -= persons
+        self.members_arrested += persons
+        self.courts[self.state_of[op.node]].file(op.node, op.group.gid, persons, charged)
+
+    def release(self, node: int, gid: int, persons: int) -> None:
+        """People leaving court or prison: a share rejoins a cell at their node, the rest go home.
+
+        ``gid`` -1: people charged with ordinary (non-cartel) homicides, who go home.
+        """
+        if persons <= 0:
+            return
+        back = 0 if gid < 0 else int(self.state["release"].binomial(persons, self.p.court.return_to_crime))
         cells_here = self.plazas[node]
         cell = cells_here.get(gid) or (max(cells_here.values(), key=lambda o: o.members) if cells_here else None)
         if cell is None:
@@ -375,12 +425,23 @@ class CartelModel(mesa.Model):
                 group.leader.leave()
 
     def _background_homicides(self) -> None:
+        """Homicides not tied to organised crime: an input rate on the simulated year's population.
+
+        Victims are drawn from their own stream, so they are the same under every policy. In a share
+        ``court.ordinary_arrest_share`` of them a suspect (a resident) is arrested and tried in the
+        state's court, competing for its capacity with cartel cases.
+        """
         rate = self.p.scenario.background_homicide_rate / 1e5 / 52.0
-        victims = np.minimum(self.rng.poisson(rate * self.population), self.residents).astype(np.int64)
+        victims = np.minimum(self.world["background"].poisson(rate * self.population), self.residents).astype(np.int64)
         self.residents -= victims
         self.homicides += victims
         self.background_killed = int(victims.sum())
         self.dead += self.background_killed
+        suspects = self.state["arrests"].binomial(victims, self.p.court.ordinary_arrest_share)
+        suspects = np.minimum(suspects, self.residents.astype(np.int64))
+        for j in np.flatnonzero(suspects).tolist():
+            self.residents[j] -= suspects[j]
+            self.courts[self.state_of[j]].file(j, -1, int(suspects[j]), int(suspects[j]))
 
     def _update_vulnerability(self) -> None:
         cp = self.p.community

@@ -78,7 +78,8 @@ class ScenarioParams:
     gun_inflow: float = 213_000.0  # guns a year crossing south from the US; McDougal et al. 2013 (253k) / GAO-16-223, domain-facts 200-250k
     drug_revenue_musd: float = 6_000.0  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
     extortion_rate: float = 2e-6  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
-    background_homicide_rate: float = 5.0  # homicides per 100k residents a year not tied to cartels; calibrated to 2007 INEGI (8.1/100k total)
+    background_homicide_rate: float = 5.6  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
+    population_year: int = 2020  # year whose population the territory has (node populations scaled to INEGI's national total that year, interpolated between censuses 2005-2020); the mexico_2007 scenario uses 2007
 
 
 @dataclass
@@ -91,7 +92,7 @@ class CartelParams:
     succession_clarity: float = 0.25  # P(a removed leader has an accepted successor); calibrated to the growth in groups (6 in 2007 to ~80 in 2011); Jones 2013, Phillips 2015 (qualitative)
     recruitment_rate: float = 0.00253  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: INEGI homicides 2007-16, ~115k members 2012, ~80 groups 2011); Prieto-Curiel et al. 2023 (~0.25%/wk)
     saturation: float = 0.00176  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate), the omega term of Prieto-Curiel et al. 2023
-    capacity_per_capita: float = 2.2e-3  # members a plaza sustains per resident at trafficking value 0; calibrated to ~175k members
+    capacity_per_capita: float = 2.8e-3  # members a node sustains per resident at trafficking value 0; calibrated to ~175k members (Prieto-Curiel et al. 2023)
     capacity_value_weight: float = 2.0  # extra capacity per unit of trafficking value (0-1); assumed
     lethality: float = 0.00836  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (experiments.calibrate; ~120 members killed/wk, Prieto-Curiel et al. 2023)
     gun_lethality: float = 2.0  # extra lethality at saturating guns per member; assumed (Lanchester force multiplier)
@@ -100,16 +101,21 @@ class CartelParams:
     gun_spend_share: float = 0.3  # share of an operator's weekly cash spent on guns; assumed
     cash_burn: float = 0.1  # share of a cell's cash spent each week on wages and upkeep; assumed
     gun_price_musd: float = 1.5e-3  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
-    civilian_ratio: float = 2.2  # civilians killed per member killed in fights; calibrated to ~19% of homicides being members (Prieto-Curiel et al. 2023)
+    bystander_rate: float = 0.016  # civilians killed per armed fighter a week in a fight at full contact and intensity, scaled by the plaza's share of residents among the people there; calibrated (members ~19% of homicides, Prieto-Curiel et al. 2023)
     spillover: float = 0.3  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
-    predation_rate: float = 2.96e-3  # civilians killed per member per week in a contested plaza (executions, extortion); calibrated (experiments.calibrate: INEGI homicides 2007-16)
-    predation_held: float = 0.2  # predation in a plaza one group holds unchallenged, relative to a contested one; assumed
+    predation_rate: float = 0.03  # residents killed per member per week by a cell with no drug income, facing only rivals, in a community of resilience 0 (executions, extortion); calibrated (with bystander_rate: homicides of 2018-2020, ~29 per 100k, INEGI)
+    predation_held: float = 0.2  # predation by a cell that faces no rival at its plaza, relative to one that faces only rivals; assumed
+    wage_musd: float = 1.5e-4  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
     internal_violence: float = 0.5  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = 0.02  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
     splinter_push: float = 2.0  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
     expansion_share: float = 0.25  # share of the cell sent to open or contest a plaza; assumed
-    expansion_min_members: int = 20  # smallest cell that expands; persons; assumed
-    retreat_members: int = 5  # a cell smaller than this abandons its plaza; persons; assumed
+    expansion_min_fill: float = 0.1  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
+    retreat_fill: float = 0.025  # a cell with fewer members than this share of a municipality-sized plaza's capacity abandons its plaza; assumed (5 members in a typical municipality)
+    crew_size: float = 20.0  # members under one crew boss (the middle layer's unit); persons; assumed (cells of 10-50 gunmen and lookouts, Jones 2013 / Guerrero 2011)
+    command_half: float = 300.0  # group members at which a leader replaces a lost crew boss with half the certainty of a very large group; persons; assumed
+    headless_command: float = 0.5  # command of a leaderless group (open succession) relative to a led one; assumed (Jones 2013: lieutenants hold their own crews)
+    crew_autonomy: float = 0.2  # P(a crew that breaks from its group after losing its boss, with a gun for every member and no rival nearby, splits off instead of going home); assumed (Phillips 2015: mid-level arrests rarely start new groups)
     tribute_share: float = 0.3  # share of operator income passed to the leader; assumed
     bribe_share: float = 0.5  # share of leader cash spent on bribes each week; assumed
     loyalty_mean: float = 0.75  # mean loyalty of an operator to its leader (0-1); assumed
@@ -143,16 +149,18 @@ class PoliceParams:
     unit_cost_musd: float = 1.0  # yearly cost of one federal operations unit, US$ M; assumed
     base_units_per_million: float = 1.0  # domestic units per million residents, funded outside the policy; calibrated (~110 arrests/wk)
     arrest_k: float = 2.3  # Epstein (2002) constant in P = 1 - exp(-k C/A)
-    unit_strength: float = 0.25  # effective police C of one unit at full effort in P = 1 - exp(-k C/A), A = members at the plaza; calibrated (~110 arrests/wk)
-    operator_exposure: float = 0.02  # P-scale of arresting the plaza boss per unit-week; assumed
-    boss_crew: float = 5.0  # mean associates arrested with a plaza boss, persons; assumed
+    unit_strength: float = 2.0  # effective police C of one unit at full effort in P = 1 - exp(-k C/A), A = members at the plaza; calibrated (~110 arrests/wk, Prieto-Curiel et al. 2023)
+    operator_exposure: float = 0.02  # crew bosses a unit at full effort arrests a week where bosses are many (P = 1 - exp(-this x effort / crews at the node) per boss); assumed
+    boss_crew: float = 3.0  # mean associates arrested with a crew boss, persons; assumed
     leader_exposure: float = 0.0022  # P-scale of capturing a leader per unit-week; calibrated to ~8 kingpins a year (25 of 37 most wanted, 2009-2011)
     leader_protection: float = 0.5  # protection grows as (group members / 1000)^this; assumed
     intelligence_gain: float = 1.0  # multiplies effort per US$ 100 M of disruption spending (intelligence sharing); assumed
     corruption_mean: float = 0.3  # mean corruption of officials at start (0-1); assumed (Cienfuegos case, seed article)
     bribe_effect: float = 0.02  # corruption gained per US$ M of bribes per 1M residents per week; assumed
     vetting_effect: float = 0.002  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
-    deterrence: float = 0.3  # fight intensity falls as exp(-deterrence * units at the plaza); assumed
+    deterrence: float = 0.3  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
+    base_leader_share: float = 0.3  # share of the domestic base force hunting leaders (the federal doctrine since December 2006, before Merida funding); calibrated to a few leaders removed a year under `none` (assumed pre-2008 rate)
+    units_per_target: int = 10  # units assigned to each hunted leader (the largest groups' leaders first); assumed
     kill_share: float = 0.1  # share of police leader removals that end in the leader's death; assumed
 
 
@@ -160,9 +168,11 @@ class PoliceParams:
 class CourtParams:
     """Courts, one per state: backlog, conviction, prison, release."""
 
-    capacity_per_million: float = 3.0  # cases resolved per million residents per week; calibrated (backlogs, México Evalúa)
+    capacity_per_million: float = 1.1  # persons tried per million residents per week; calibrated so that baseline arrests (~110 a week, Prieto-Curiel et al. 2023) plus ordinary homicide suspects about fill the courts (growing backlogs, México Evalúa 2020-2022)
+    max_pretrial_weeks: int = 104  # weeks a person can wait for trial before release untried; Constitution of Mexico, art. 20 B IX (pretrial detention at most two years)
+    ordinary_arrest_share: float = 0.5  # share of homicides not tied to organised crime in which a suspect is arrested and charged; assumed (ordinary homicides are cleared more often than cartel killings)
     capacity_gain: float = 0.5  # capacity multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
-    conviction_base: float = 0.35  # P(conviction) of a processed case with no corruption; calibrated to ~93% homicide impunity (Impunidad Cero)
+    conviction_base: float = 0.5  # P(conviction) of a person tried, with no corruption; calibrated to homicide impunity of 90-95% (Impunidad Cero 2016-2021)
     rule_of_law_gain: float = 0.3  # conviction multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
     sentence_weeks: int = 260  # prison term of every convict, weeks (5 years); assumed
     return_to_crime: float = 0.8  # share of released or acquitted who rejoin a cell; assumed
@@ -213,6 +223,26 @@ class Params:
 # --------------------------------------------------------------------------------------------------
 # Presets
 # --------------------------------------------------------------------------------------------------
+# INEGI censuses and counts: Mexico's population (persons) by year; other years are interpolated linearly
+# (and extended at the 2015-2020 rate to 2025).
+CENSUS_POPULATION = {2005: 103_263_388, 2010: 112_336_538, 2015: 119_938_473, 2020: 126_014_024}
+POPULATION_YEARS = (2005, 2025)
+
+
+def national_population(year: float) -> float:
+    """Mexico's population in ``year`` (persons), interpolated between INEGI's censuses and counts."""
+    years = sorted(CENSUS_POPULATION)
+    pops = [CENSUS_POPULATION[y] for y in years]
+    if year > years[-1]:
+        return pops[-1] + (pops[-1] - pops[-2]) / 5.0 * (year - years[-1])
+    lo = max(y for y in years if y <= year)
+    hi = min(y for y in years if y >= year)
+    if lo == hi:
+        return float(CENSUS_POPULATION[lo])
+    w = (year - lo) / (hi - lo)
+    return CENSUS_POPULATION[lo] * (1 - w) + CENSUS_POPULATION[hi] * w
+
+
 MERIDA_BUDGET_MUSD = 230.0  # Mérida: ~US$3 bn 2007-2020, ~230 M/yr (seed article)
 
 TERRITORIES = {
@@ -248,7 +278,7 @@ SCENARIOS = {
     "economic_shock": ScenarioParams(name="economic_shock", recruitment_scale=1.5),
     # the hindcast's world (experiments.validate): 2007 conditions are the baseline's (initial groups,
     # members, gun inflow), under the name the results carry
-    "mexico_2007": ScenarioParams(name="mexico_2007"),
+    "mexico_2007": ScenarioParams(name="mexico_2007", population_year=2007),
 }
 
 PRESETS: dict[str, dict[str, Any]] = {"territory": TERRITORIES, "policy": POLICIES, "scenario": SCENARIOS}
@@ -385,13 +415,14 @@ def from_kwargs(**kwargs: Any) -> Params:
 # --------------------------------------------------------------------------------------------------
 _UNIT_INTERVAL = {
     "cartels": ["initial_coverage", "succession_clarity", "gun_depreciation", "gun_spend_share", "expansion_rate",
-                "expansion_share", "tribute_share", "cash_burn", "predation_held", "spillover", "bribe_share", "loyalty_mean", "defection_rate",
+                "expansion_share", "tribute_share", "cash_burn", "predation_held", "spillover", "expansion_min_fill", "retreat_fill",
+                "headless_command", "crew_autonomy", "bystander_rate", "bribe_share", "loyalty_mean", "defection_rate",
                 "weak_leader_defection", "leader_mortality", "absorb_share", "lethality", "saturation",
                 "recruitment_rate"],
     "community": ["youth_share", "resilience_mean", "opportunity_mean", "resilience_recovery", "prevention_effect",
                   "takeup"],
-    "police": ["corruption_mean", "kill_share"],
-    "court": ["conviction_base", "return_to_crime"],
+    "police": ["corruption_mean", "kill_share", "base_leader_share"],
+    "court": ["conviction_base", "return_to_crime", "ordinary_arrest_share"],
     "border": ["gun_interdiction_max", "drug_interdiction_max"],
 }
 
@@ -441,6 +472,14 @@ def validate(p: Params) -> None:
     _check(p.cartels.lieutenants >= 1, "cartels.lieutenants", p.cartels.lieutenants, "an integer >= 1")
     _check(p.cartels.headless_weeks >= 1, "cartels.headless_weeks", p.cartels.headless_weeks, "an integer >= 1")
     _check(p.court.sentence_weeks >= 1, "court.sentence_weeks", p.court.sentence_weeks, "an integer >= 1")
+    _check(p.court.max_pretrial_weeks >= 1, "court.max_pretrial_weeks", p.court.max_pretrial_weeks, "an integer >= 1")
+    _check(p.police.units_per_target >= 1, "police.units_per_target", p.police.units_per_target, "an integer >= 1")
+    _check(p.cartels.crew_size >= 1, "cartels.crew_size", p.cartels.crew_size, "a number >= 1 (persons)")
+    _check(p.cartels.retreat_fill < p.cartels.expansion_min_fill, "cartels.retreat_fill", p.cartels.retreat_fill,
+           "a share below cartels.expansion_min_fill")
+    year = p.scenario.population_year
+    _check(POPULATION_YEARS[0] <= year <= POPULATION_YEARS[-1], "scenario.population_year", year,
+           f"a year in {POPULATION_YEARS[0]}..{POPULATION_YEARS[-1]}")
     for group in ("cartels", "community", "police", "court", "border"):
         for f in dataclasses.fields(getattr(p, group)):
             value = getattr(getattr(p, group), f.name)

@@ -12,7 +12,11 @@ Levers derived from the spending S_k (US$ M/yr) of pillar k:
   recruitment cut_i = prevention_effect x takeup x x_i / (1 + x_i) (diminishing returns) and the
   community's resilience target rises by (1 - r0_i) x 0.5 x x_i / (1 + x_i).
 
-All draws of police and courts use the policy's random stream, never the world's.
+Baseline enforcement: the domestic base force (``police.base_units_per_million``) is there under
+every preset, `none` included; a share ``police.base_leader_share`` of it hunts leaders (the federal
+doctrine since December 2006), the rest goes where members are. The budget adds funded units.
+
+All draws of police and courts use the policy's random streams, never the world's.
 """
 
 from __future__ import annotations
@@ -55,25 +59,38 @@ def apply_levers(model: CartelModel) -> None:
 
 
 def deploy(model: CartelModel) -> None:
-    """Place every police unit for this week: base units where members are; funded ones by targeting."""
+    """Place every police unit for this week: the base force's leader hunters and, with
+    ``targeting: leaders``, the funded units on the largest groups' leaders; the other base units
+    where members are; other funded units by targeting."""
     members = model.members_at
     by_members = members / members.sum() if members.sum() > 0 else None
     targeting = model.p.policy.targeting
     funded = [u for u in model.police if u.funded]
     base = [u for u in model.police if not u.funded]
-    _place(model, base, by_members, "operators")
-    if targeting == "leaders":
-        led = sorted((g for g in model.groups.values() if g.leader is not None), key=lambda g: -g.size)
-        n_targets = min(len(led), max(1, math.ceil(len(funded) / 10)))
-        for k, unit in enumerate(funded):
-            unit.target = "leaders"
-            unit.cell = model.grid[led[k % n_targets].leader.node] if n_targets else unit.cell
-    elif targeting == "operators":
+    n_hunters = int(round(model.p.police.base_leader_share * len(base)))
+    _place(model, base[n_hunters:], by_members, "operators")
+    _hunt(model, base[:n_hunters] + (funded if targeting == "leaders" else []), by_members)
+    if targeting == "operators":
         _place(model, funded, by_members, "operators")
-    else:
+    elif targeting == "violence":
         recent = model.violence_recent + 1e-9 * (members > 0)
         _place(model, funded, recent / recent.sum() if recent.sum() > 0 else by_members, "violence")
     model.units_at = np.bincount([u.cell.coordinate for u in model.police], minlength=model.n_nodes)
+
+
+def _hunt(model: CartelModel, units: list, fallback: np.ndarray | None) -> None:
+    """Send ``units`` after the leaders of the largest led groups, ``police.units_per_target`` each
+    (where members are, ``fallback``, when no group has a leader)."""
+    led = sorted((g for g in model.groups.values() if g.leader is not None), key=lambda g: -g.size)
+    if not led:
+        _place(model, units, fallback, "operators")
+        return
+    if not units:
+        return
+    n_targets = min(len(led), math.ceil(len(units) / model.p.police.units_per_target))
+    for k, unit in enumerate(units):
+        unit.target = "leaders"
+        unit.cell = model.grid[led[k % n_targets].leader.node]
 
 
 def locate_leaders(model: CartelModel) -> None:
@@ -87,7 +104,7 @@ def locate_leaders(model: CartelModel) -> None:
 def _place(model: CartelModel, units: list, weights: np.ndarray | None, target: str) -> None:
     if not units or weights is None:
         return
-    nodes = model.policy_rng.choice(model.n_nodes, size=len(units), p=weights)
+    nodes = model.state["deploy"].choice(model.n_nodes, size=len(units), p=weights)
     for unit, j in zip(units, nodes.tolist()):
         unit.target = target
         unit.cell = model.grid[j]

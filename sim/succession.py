@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .groups import Group
 
 if TYPE_CHECKING:
@@ -67,11 +69,11 @@ def remove_leader(model: CartelModel, group: Group, mode: str, by_state: bool = 
             op.loyalty *= 0.8
 
 
-def defect(model: CartelModel, op: MiddleOperator) -> None:
+def defect(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> None:
     """The cell leaves its group: absorbed by a stronger neighbour, or founding a splinter."""
     from .agents import CartelLeader
 
-    old, rng = op.group, model.rng
+    old = op.group
     if rng.random() < model.p.cartels.absorb_share:
         near = {g.gid: g for k in model.neighbours[op.node] + [op.node] for g in
                 (o.group for o in model.plazas[k].values()) if g is not old and not g.headless}
@@ -82,20 +84,20 @@ def defect(model: CartelModel, op: MiddleOperator) -> None:
                 return
     splinter = model.new_group(parent=old.gid)
     model.splinters += 1
-    _take_region(model, op, old, splinter)
+    _take_region(model, op, old, splinter, rng)
     splinter.size = splinter.members
     lead_cell = max(splinter.plazas.values(), key=lambda o: o.members)
     lead_cell.members = max(lead_cell.members - 1, 0)
     CartelLeader(model, splinter, lead_cell.node)
 
 
-def _take_region(model: CartelModel, op: MiddleOperator, old: Group, splinter: Group) -> None:
+def _take_region(model: CartelModel, op: MiddleOperator, old: Group, splinter: Group,
+                 rng: np.random.Generator) -> None:
     """The defector's cell and the contiguous disloyal cells of its old group around it join the splinter.
 
     A breadth-first walk over the old group's plazas from the defector: each neighbouring cell
     follows with probability 1 - loyalty, and the walk goes on only through those that follow.
     """
-    rng = model.rng
     op.transfer(splinter)
     frontier = deque([op.node])
     while frontier and len(old.plazas) > 1:
@@ -115,26 +117,31 @@ def lieutenants(group: Group, count: int) -> list[MiddleOperator]:
 def update(model: CartelModel) -> None:
     """Leaderless groups: lieutenants fight; the interregnum ends with the largest cell's boss in charge.
     Leaders also die or retire outside policing (``leader_mortality`` a year)."""
-    cp, rng = model.p.cartels, model.rng
+    cp, rng = model.p.cartels, model.world["succession"]
     for group in list(model.groups.values()):
         if not group.alive:
             continue
         if group.headless:
-            _succession_fight(model, group)
+            _succession_fight(model, group, rng)
             if group.alive and model.week - group.headless_since >= cp.headless_weeks:
                 appoint(model, group)
         elif rng.random() < cp.leader_mortality / 52.0:
             remove_leader(model, group, "retire", by_state=False)
 
 
-def _succession_fight(model: CartelModel, group: Group) -> None:
-    """Cells of a leaderless group clash: each loses members in proportion to its disloyalty."""
-    from .conflict import force_multiplier, spill
+def _succession_fight(model: CartelModel, group: Group, rng: np.random.Generator) -> None:
+    """Cells of a leaderless group clash: each loses members in proportion to its disloyalty, and
+    its armed men shoot bystanders as in a fight with rivals (:mod:`sim.conflict`)."""
+    from .conflict import force_multiplier, intensity, spill
 
-    cp, rng = model.p.cartels, model.rng
+    cp = model.p.cartels
     for op in list(group.plazas.values()):
-        q = cp.lethality * cp.internal_violence * force_multiplier(model, op) * (1.0 - op.loyalty)
-        deaths = int(rng.binomial(op.members, min(q, 0.5)))
-        if deaths:
-            model.kill_members(op, deaths)
-            spill(model, op.node, int(rng.poisson(cp.civilian_ratio * deaths)))
+        if op.members <= 0:
+            continue
+        level = float(intensity(model, np.array([op.node]))[0]) * cp.internal_violence * (1.0 - op.loyalty)
+        q = cp.lethality * level * force_multiplier(model, op)
+        deaths = model.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
+        residents = model.residents[op.node]
+        exposure = residents / max(residents + model.members_at[op.node], 1.0)
+        shot = int(model.world["bystanders"].poisson(cp.bystander_rate * level * min(op.guns, op.members) * exposure))
+        op.open_homicides += deaths + spill(model, op.node, shot)

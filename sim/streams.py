@@ -1,0 +1,52 @@
+"""Random streams: one generator per (root seed, process, week), so processes never shift each other.
+
+Common random numbers need more than one stream per side: if every world process drew from one
+weekly generator in sequence, a policy that changes how many draws one process takes (more
+arrests, fewer fights) would shift the draws of every process after it. Here each process has its
+own generator, derived from the root seed's world or policy sequence, the process's index and the
+week alone (numpy ``SeedSequence`` spawn keys). A process's draws in week t are therefore the same
+under every policy, whatever the other processes did; only how many of them it uses can differ.
+
+The processes are listed once, below; asking for an unlisted name is an error (a typo would
+otherwise silently share a stream).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# What cartels, communities and the outside world do (the world's side).
+WORLD = ("init", "flows", "economy", "recruitment", "leaders", "expansion", "fights", "bystanders",
+         "succession", "decisions", "crews", "predation", "background", "communities", "mesa")
+# What the state does (the policy's side).
+POLICY = ("deploy", "arrests", "hunt", "courts", "release", "interventions")
+
+
+class Streams:
+    """Generators for one side (world or policy), re-derived every week.
+
+    ``streams.week(t)`` sets the week; ``streams["fights"]`` is that week's generator for the
+    process, created on first use and reused within the week.
+    """
+
+    def __init__(self, seq: np.random.SeedSequence, processes: tuple[str, ...]):
+        self._entropy, self._key = seq.entropy, tuple(seq.spawn_key)
+        self._index = {name: k for k, name in enumerate(processes)}
+        self._week = 0
+        self._cache: dict[str, np.random.Generator] = {}
+
+    def week(self, week: int) -> None:
+        """Start week ``week``: every process's generator is derived anew from (process, week)."""
+        self._week = week
+        self._cache = {}
+
+    def seed_sequence(self, process: str) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self._entropy, spawn_key=(*self._key, self._index[process], self._week))
+
+    def __getitem__(self, process: str) -> np.random.Generator:
+        gen = self._cache.get(process)
+        if gen is None:
+            if process not in self._index:
+                raise KeyError(f"unknown random process {process!r} (known: {', '.join(self._index)})")
+            gen = self._cache[process] = np.random.default_rng(self.seed_sequence(process))
+        return gen
