@@ -12,7 +12,7 @@ CANDIDATES := python3.13 python3.12 python3 \
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765
 
-.PHONY: run test app bench sensitivity validate calibrate clean venv
+.PHONY: run test app bench sensitivity validate calibrate resolution clean venv
 
 venv: $(STAMP)
 
@@ -54,6 +54,15 @@ validate: $(STAMP)
 
 calibrate: $(STAMP)
 	$(PY) -m experiments.calibrate
+
+# Does the answer depend on the map's resolution? The sweep (80 runs; finished runs are skipped), then
+# its table, checks and figure. Narrow it with e.g. RESOLUTION_ARGS="seed=0 steps=104" and a new
+# RESOLUTION_DIR (one sweep per folder).
+RESOLUTION_DIR  ?= multirun/resolution
+RESOLUTION_ARGS ?=
+resolution: $(STAMP)
+	$(PY) -m experiments.run -m experiment=resolution hydra.sweep.dir=$(RESOLUTION_DIR) $(RESOLUTION_ARGS)
+	$(PY) -m experiments.resolution $(RESOLUTION_DIR)
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
