@@ -72,9 +72,9 @@ def _outcomes(loyalty: float, crews_kw: dict, rival: bool, headless: bool = Fals
                                                               for c in model.plazas[k].values()]:
             if other.group is not op.group and not rival:
                 other.dissolve()
-        if rival and not any(c.group is not op.group for k in [op.node, *model.neighbours[op.node]]
-                             for c in model.plazas[k].values()):
-            MiddleOperator(model, model.new_group(parent=-1), op.node, 10 * op.members, loyalty=0.8)
+        if rival:  # a rival far stronger than everyone else around
+            nearby = sum(c.members for k in [op.node, *model.neighbours[op.node]] for c in model.plazas[k].values())
+            MiddleOperator(model, model.new_group(parent=-1), op.node, 50 * nearby, loyalty=0.8)
         if headless:
             op.group.leader.leave()
         model.census()
@@ -92,11 +92,12 @@ def test_loyal_crews_of_a_led_group_stay():
 
 def test_disloyal_crews_defect_to_rivals_nearby_or_go_home_or_split():
     near = _outcomes(loyalty=0.0, crews_kw={"cartels__crew_autonomy": 0.0}, rival=True)
-    assert near["stayed"] == 0 and near["defected"] > 0.5 * sum(near.values()) and near["splintered"] == 0
+    assert near["stayed"] == 0 and near["defected"] > 0.8 * sum(near.values()) and near["splintered"] == 0
     alone = _outcomes(loyalty=0.0, crews_kw={"cartels__crew_autonomy": 0.0}, rival=False)
     assert alone == {"stayed": 0, "defected": 0, "splintered": 0, "dissolved": sum(alone.values())}
     free = _outcomes(loyalty=0.0, crews_kw={"cartels__crew_autonomy": 1.0}, rival=False)
-    assert free["splintered"] == sum(free.values())
+    # the first splinter is itself a rival at the plaza, so a later crew may join it instead
+    assert free["stayed"] == free["dissolved"] == 0 and free["splintered"] >= 0.9 * sum(free.values())
 
 
 def test_a_leaderless_group_loses_more_crews_than_a_led_one():
