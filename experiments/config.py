@@ -26,8 +26,22 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim import params
 
+from .store import run_dirname
+
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = tuple(params.PRESETS)
+
+
+def register_resolvers() -> None:
+    """``${run_dirname:...}`` (conf/config.yaml's ``hydra.sweep.subdir``): a short, safe job folder name.
+
+    Registered when this module is imported, so every launcher's worker (which imports
+    ``experiments`` to unpickle the job) resolves it too."""
+    if not OmegaConf.has_resolver("run_dirname"):
+        OmegaConf.register_new_resolver("run_dirname", run_dirname)
+
+
+register_resolvers()
 
 
 def register() -> None:

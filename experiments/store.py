@@ -9,13 +9,35 @@ whose tables do not read back is *damaged*. Both are run again by re-running the
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 SUMMARY, TIMESERIES, NODES = "summary.json", "timeseries.parquet", "nodes.parquet"
+NAME_MAX = 80  # longest run-folder name kept as typed; longer or unsafe names become prefix + hash
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=,+-]")
+
+
+def run_dirname(override_dirname: str) -> str:
+    """A short, safe folder name for one job of a sweep, from Hydra's ``override_dirname``.
+
+    A name that is already safe (letters, digits and ``. _ = , + -``, not starting with a dot) and at
+    most :data:`NAME_MAX` characters is kept as it is. Any other gets a readable prefix (unsafe
+    characters replaced by ``_``, cut to 60 characters) and ``-h`` plus 12 hex digits of the SHA-256
+    of the full name, so it is one path component that never leaves the sweep folder and never
+    reaches the file system's 255-byte limit. The full overrides are in the run's ``summary.json``
+    and ``.hydra/overrides.yaml``; ``experiments.collect`` reads them from there.
+    """
+    name = str(override_dirname)
+    if len(name) <= NAME_MAX and not _UNSAFE.search(name) and not name.startswith("."):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+    prefix = _UNSAFE.sub("_", name)[:60].lstrip(".") or "run"
+    return f"{prefix}-h{digest}"
 
 
 @dataclass

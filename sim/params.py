@@ -27,11 +27,14 @@ class ParamError(ValueError):
     """A parameter value that is not allowed. ``str(err)`` is one line naming key, value and rule."""
 
     def __init__(self, key: str, value: Any, allowed: str, unknown_key: bool = False):
-        self.key, self.value, self.allowed = key, value, allowed
+        self.key, self.value, self.allowed, self.unknown_key = key, value, allowed, unknown_key
         if unknown_key:
             super().__init__(f"unknown key '{key}' (set to {value!r}; allowed keys here: {allowed})")
         else:
             super().__init__(f"invalid value for '{key}': {value!r} (allowed: {allowed})")
+
+    def __reduce__(self):  # pickles (Mesa's batch_run with several processes sends it back to the parent)
+        return (type(self), (self.key, self.value, self.allowed, self.unknown_key))
 
 
 # --------------------------------------------------------------------------------------------------

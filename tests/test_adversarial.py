@@ -1,0 +1,151 @@
+"""Adversarial use (issue 15): run folders, Mesa's batch_run and API, corrupted results, stopping."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experiments.store import NAME_MAX, run_dirname
+from sim import CartelModel, ParamError, Params
+from sim.policy import schedule_leader_removal
+
+ROOT = Path(__file__).resolve().parents[1]
+LONG = ["territory=small", "steps=2", "policy.budget_musd=400", "policy.shares.prevention=0.5",
+        "policy.shares.disruption=0.2", "policy.shares.rule_of_law=0.2", "policy.shares.border=0.1",
+        "policy.targeting=operators", "cartels.succession_clarity=0.5", "scenario.gun_inflow=400000",
+        "scenario.recruitment_scale=1.5"]
+
+
+def run_process(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------------------
+# Run folders: short, safe, inside the sweep folder
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", [
+    ",".join(o for o in LONG) + ",seed=0",
+    "policy.name=../../../escape_here",
+    "policy.name=/etc/passwd",
+    "policy.name=..",
+    "policy.name=" + "é" * 200,
+    "a" * (NAME_MAX + 1),
+])
+def test_unsafe_or_long_run_names_become_one_short_component(name):
+    out = run_dirname(name)
+    assert "/" not in out and "\\" not in out and not out.startswith(".") and len(out.encode()) <= 80
+    assert out == run_dirname(name) and out != run_dirname(name + "x")  # stable, and distinct
+    assert out not in (".", "..") and (Path("/sweep") / out).parent == Path("/sweep")
+
+
+def test_short_safe_names_are_kept_as_typed():
+    assert run_dirname("policy=kingpin,seed=3") == "policy=kingpin,seed=3"
+
+
+def test_a_sweep_of_ten_long_overrides_runs_inside_its_folder_and_collects(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = run_process("-m", *LONG, "seed=0,1", "policy.name=../../../escape_here", "hydra/launcher=basic",
+                       f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = sorted(p for p in sweep.iterdir() if p.is_dir())
+    assert len(runs) == 2 and not (tmp_path / "escape_here").exists()
+    assert all(len(p.name) <= 80 for p in runs)
+    from experiments.collect import collect
+
+    table, left_out = collect(sweep, quiet=True)
+    assert len(table) == 2 and not left_out and sorted(table["seed"]) == [0, 1]
+    assert set(table["policy"]) == {"../../../escape_here"}
+    assert all("scenario.gun_inflow=400000" in o for o in table["overrides"])  # the full overrides, mapped back
+
+
+# --------------------------------------------------------------------------------------------------
+# Mesa parity
+# --------------------------------------------------------------------------------------------------
+def test_param_error_pickles():
+    err = pickle.loads(pickle.dumps(ParamError("steps", -5, "an integer > 0")))
+    assert isinstance(err, ParamError) and err.key == "steps" and "steps" in str(err)
+    err = pickle.loads(pickle.dumps(ParamError("x.y", 1, "a, b", unknown_key=True)))
+    assert str(err).startswith("unknown key 'x.y'")
+
+
+def test_batch_run_with_processes_reports_a_bad_value_instead_of_hanging():
+    code = ("import mesa\nfrom sim import CartelModel\n"
+            "try:\n mesa.batch_run(CartelModel, parameters={'territory': 'small', 'steps': [-1, 2]},"
+            " number_processes=2, rng=[1], display_progress=False)\n"
+            "except Exception as e:\n print(type(e).__name__, e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert "ParamError invalid value for 'steps'" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_rng_none_draws_a_fresh_seed_and_records_it():
+    import mesa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        rows = mesa.batch_run(CartelModel, parameters={"territory": "small", "steps": 4}, iterations=3,
+                              number_processes=1, display_progress=False)
+    assert len(rows) == 3
+    a, b = CartelModel(territory="small", steps=2), CartelModel(territory="small", steps=2)
+    assert a.p.seed != b.p.seed and 0 <= a.p.seed < 2**63
+    assert a.summary()["seed"] == a.p.seed  # recorded
+    again = CartelModel(rng=a.p.seed, territory="small", steps=2)
+    assert again.run().equals(a.run())  # and the recorded seed reproduces the run
+
+
+def test_numpy_integers_are_seeds_and_rng_seed_conflict_is_refused():
+    assert CartelModel(rng=np.int64(3), territory="small", steps=2).p.seed == 3
+    assert CartelModel(rng=np.uint32(3), territory="small", steps=2).run().equals(
+        CartelModel(rng=3, territory="small", steps=2).run())
+    with pytest.raises(ParamError, match="'seed'"):
+        CartelModel(rng=1, seed=2, territory="small")
+    with pytest.raises(ParamError, match="'rng'"):
+        CartelModel(rng=1.5, territory="small")
+
+
+def test_params_and_from_config_are_validated():
+    with pytest.raises(ParamError, match="'steps'"):
+        CartelModel(params=Params(steps=-5))
+    with pytest.raises(ParamError, match="'steps'"):
+        CartelModel.from_config(Params(steps=-5))
+    p = Params(steps=3)
+    CartelModel(rng=9, params=p)
+    assert p.seed == 0  # the caller's Params is not changed
+
+
+def test_step_past_steps_warns_and_does_nothing_and_run_for_honours_it():
+    m = CartelModel(rng=1, territory="small", steps=3)
+    with pytest.warns(RuntimeWarning, match="steps=3"):
+        m.run_for(5)
+    assert m.steps == 3 and len(m.timeseries()) == 3 and not m.running
+    with pytest.warns(RuntimeWarning):
+        m.step()
+    assert m.steps == 3 and m.summary()["weeks"] == 3
+
+
+def test_summary_at_week_zero():
+    m = CartelModel(rng=1, territory="small", steps=3)
+    s = m.summary()
+    assert s["weeks"] == 0 and s["homicides_total"] == 0 and s["members"] > 0 and s["groups_active"] == 6
+    assert 0 < s["largest_group_share"] <= 1 and s["effective_groups"] <= s["groups_active"]
+
+
+@pytest.mark.parametrize("group", ["biggest", -1, 1.5, True])
+def test_schedule_leader_removal_refuses_what_never_fires(group):
+    m = CartelModel(rng=1, territory="small", steps=3)
+    with pytest.raises(ParamError, match="interventions.group"):
+        schedule_leader_removal(m, group)
+
+
+def test_schedule_leader_removal_after_the_last_week_is_refused():
+    m = CartelModel(rng=1, territory="small", steps=2)
+    m.run()
+    with pytest.raises(ParamError, match="at_step"):
+        schedule_leader_removal(m, "largest")
