@@ -217,7 +217,7 @@ class CartelModel(mesa.Model):
         weights = self.capacity[held_nodes] / self.capacity[held_nodes].sum()
         groups = [self.new_group(parent=-1) for _ in hqs]
         for j, w in zip(held_nodes, weights):
-            m = int(round(total * w))
+            m = min(int(round(total * w)), int(self.residents[j] * self.p.community.youth_share))  # from the young
             if m < cp.retreat_members:
                 continue
             self.residents[j] -= m
