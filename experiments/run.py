@@ -26,7 +26,7 @@ from sim import CartelModel, ParamError
 
 from . import callbacks, io, quiet_mesa
 from .config import check_overrides, register, sample_values, to_params, without_hydra
-from .store import check_run, clean_partials
+from .store import FILES_KEY, NODES, SUMMARY, TIMESERIES, check_run, checksums, clean_partials
 
 register()
 log = logging.getLogger("cartelsim")
@@ -61,9 +61,10 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     if "sample" in cfg:
         summary["sample_values"] = sample_values(OmegaConf.to_container(cfg.sample, resolve=True))
     if params.output.nodes:
-        io.write_parquet(model.node_table(), out_dir / "nodes.parquet")
-    io.write_parquet(ts, out_dir / "timeseries.parquet")
-    io.write_json(summary, out_dir / "summary.json")
+        io.write_parquet(model.node_table(), out_dir / NODES)
+    io.write_parquet(ts, out_dir / TIMESERIES)
+    summary[FILES_KEY] = checksums(out_dir, [TIMESERIES] + ([NODES] if params.output.nodes else []))
+    io.write_json(summary, out_dir / SUMMARY)
     return summary
 
 

@@ -149,3 +149,61 @@ def test_schedule_leader_removal_after_the_last_week_is_refused():
     m.run()
     with pytest.raises(ParamError, match="at_step"):
         schedule_leader_removal(m, "largest")
+
+
+# --------------------------------------------------------------------------------------------------
+# Integrity of finished runs
+# --------------------------------------------------------------------------------------------------
+def _finished_run(path: Path, *extra: str) -> dict:
+    from experiments import compose
+    from experiments.run import run_one
+
+    overrides = ["territory=small", "steps=6", *extra]
+    return run_one(compose(overrides), path, overrides)
+
+
+def _damage_data_page(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little") + 8  # parquet: metadata length, then 'PAR1'
+    middle = (4 + len(data) - footer) // 2  # inside the data pages, footer untouched
+    data[middle:middle + 20] = bytes(b ^ 0xFF for b in data[middle:middle + 20])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage, reason", [
+    ("data_page", "checksum differs"),
+    ("text_number", "not a number"),
+    ("null_number", "not a number"),
+    ("nodes_page", "checksum differs"),
+    ("huge_seed", "seed"),
+])
+def test_a_damaged_finished_run_is_named_rerun_and_never_collected(tmp_path, damage, reason):
+    from experiments.collect import collect
+    from experiments.store import check_run
+
+    sweep = tmp_path / "sweep"
+    good, bad = sweep / "good", sweep / "bad"
+    for d in (good, bad):
+        (d / ".hydra").mkdir(parents=True)
+        (d / ".hydra" / "config.yaml").write_text("{}\n")
+        _finished_run(d, "output.nodes=true")
+    summary_path = bad / "summary.json"
+    summary = json.loads(summary_path.read_text())
+    assert set(summary["files"]) == {"timeseries.parquet", "nodes.parquet"} and check_run(bad).finished
+    if damage == "data_page":
+        _damage_data_page(bad / "timeseries.parquet")
+    elif damage == "nodes_page":
+        _damage_data_page(bad / "nodes.parquet")
+    else:
+        key, value = {"text_number": ("effective_groups", "-0.95 groups"), "null_number": ("members", None),
+                      "huge_seed": ("seed", 2**64)}[damage]
+        summary[key] = value
+        summary_path.write_text(json.dumps(summary))
+    status = check_run(bad)
+    assert status.state == "damaged" and reason in status.reason
+    with pytest.warns(UserWarning, match="left out bad"):
+        runs, left_out = collect(sweep, quiet=True)
+    assert list(runs["run"]) == ["good"] and len(left_out) == 1
+    # the resume check runs it again, and then it counts
+    _finished_run(bad, "output.nodes=true")
+    assert check_run(bad).finished
