@@ -122,7 +122,10 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
         raise _hydra_error(err, overrides) from None
     finally:
         GlobalHydra.instance().clear()
-    to_params(without_hydra(cfg))
+    try:
+        to_params(without_hydra(cfg))
+    except OmegaConfBaseException as err:  # an interpolation that does not resolve (e.g. in an experiment file)
+        raise _hydra_error(err, overrides) from None
     return cfg
 
 

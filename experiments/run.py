@@ -24,8 +24,8 @@ from omegaconf import DictConfig, OmegaConf
 import sim
 from sim import CartelModel, ParamError
 
-from . import callbacks, io, quiet_mesa
-from .config import check_overrides, register, sample_values, to_params, without_hydra
+from . import callbacks, guard, io, quiet_mesa
+from .config import register, sample_values, to_params, without_hydra
 from .store import FILES_KEY, NODES, SUMMARY, TIMESERIES, check_run, checksums, clean_partials
 
 register()
@@ -90,7 +90,7 @@ def cli(argv: list[str] | None = None) -> int:
     args, _ = get_args_parser().parse_known_args(argv)
     if not (args.help or args.hydra_help or args.info or args.cfg or args.shell_completion):
         try:
-            os.environ[callbacks.TOTAL_ENV] = str(check_overrides(list(args.overrides)))
+            os.environ[callbacks.TOTAL_ENV] = str(guard.check_command(list(args.overrides), bool(args.multirun)))
         except ParamError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
