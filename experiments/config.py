@@ -105,10 +105,11 @@ def _set(data: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False) -> DictConfig:
+def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False, *, check: bool = True) -> DictConfig:
     """The config the command line would use with these overrides (raises ParamError when bad).
 
     ``with_hydra``: also return Hydra's own node (``cfg.hydra``: sweep settings, launcher).
+    ``check=False``: do not validate the model's values (a base that more overrides will complete).
     """
     register()
     _check_experiment(overrides)
@@ -123,7 +124,8 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
     finally:
         GlobalHydra.instance().clear()
     try:
-        to_params(without_hydra(cfg))
+        if check:
+            to_params(without_hydra(cfg))
     except OmegaConfBaseException as err:  # an interpolation that does not resolve (e.g. in an experiment file)
         raise _hydra_error(err, overrides) from None
     return cfg

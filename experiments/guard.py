@@ -125,7 +125,13 @@ def _group_part(combo: list[str]) -> tuple[list[str], list[str]]:
 
 
 def check_combinations(combos: list[list[str]]) -> None:
-    """Compose and validate every combination, fast.
+    """Compose and validate every combination (raises ParamError on the first bad one); see iter_params."""
+    for _ in iter_params(combos):
+        pass
+
+
+def iter_params(combos: list[list[str]]):
+    """The validated Params of each combination, as the command line would run it, fast.
 
     Hydra composes once per distinct set of group choices (``policy=``, ``territory=``, ``experiment=``,
     Hydra keys); the plain values (``key=value``, ``+key=value`` with a number, text, boolean or list)
@@ -145,16 +151,19 @@ def check_combinations(combos: list[list[str]]) -> None:
                 parsed[item] = (o.key_or_group, o.value(), o.type.name) if simple else None
             ops.append(parsed[item])
         if any(op is None for op in ops):
-            config.compose(combo)
+            yield config.to_params(config.compose(combo))
             continue
         key = tuple(groups)
         if key not in bases:
-            cfg = config.compose(groups)
-            bases[key] = OmegaConf.to_container(cfg, resolve=True)
+            cfg = config.compose(groups, check=False)
+            try:
+                bases[key] = OmegaConf.to_container(cfg, resolve=True)
+            except OmegaConfBaseException as err:
+                raise ParamError(str(getattr(err, "full_key", "") or "config"), " ".join(groups), _first_line(err)) from None
         data = copy.deepcopy(bases[key])
         for dotted, value, kind in ops:
             _set_like_hydra(data, dotted, value, kind, combo)
-        config.to_params(data)
+        yield config.to_params(data)
 
 
 def _set_like_hydra(data: dict, dotted: str, value: Any, kind: str, combo: list[str]) -> None:

@@ -14,6 +14,7 @@ and the value is a modelling choice, listed there as a candidate for sensitivity
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import typing
@@ -323,6 +324,12 @@ def to_dict(obj: Any) -> Any:
     return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a parameter dataclass (once: resolving them is slow)."""
+    return typing.get_type_hints(cls)
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
@@ -361,7 +368,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         data = dataclasses.asdict(data)
     if not isinstance(data, dict):
         raise ParamError(prefix.rstrip("."), data, f"a mapping of {cls.__name__} fields")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
@@ -467,7 +474,7 @@ def _check_territory_files(t: TerritoryParams) -> None:
 
 def check_ranges(obj: Any, prefix: str = "") -> None:
     """Every numeric field of ``obj`` (a parameter dataclass, recursively) inside its declared Range."""
-    hints = typing.get_type_hints(type(obj))
+    hints = _hints(type(obj))
     for f in dataclasses.fields(obj):
         value, tp = getattr(obj, f.name), hints[f.name]
         if dataclasses.is_dataclass(tp):

@@ -207,3 +207,53 @@ def test_a_damaged_finished_run_is_named_rerun_and_never_collected(tmp_path, dam
     # the resume check runs it again, and then it counts
     _finished_run(bad, "output.nodes=true")
     assert check_run(bad).finished
+
+
+# --------------------------------------------------------------------------------------------------
+# The check of a sweep's combinations: fast, and the same Params as Hydra's own composition
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("overrides", [
+    ["policy=kingpin,prevention", "seed=0,1", "territory=small", "policy.targeting=operators",
+     "policy.budget_musd=50,500"],
+    ["experiment=budget_frontier", "seed=0", "policy.prevention_share=0,1", "policy.budget_musd=100,300"],
+    ["experiment=kingpin_event_study", "seed=0", "steps=30",
+     "interventions=[],[{kind:remove_leader,group:largest,at_step:10,mode:capture}]"],
+    ["scenario=high_guns,low_guns", "interventions=[{kind:remove_leader,group:largest,at_step:5,mode:kill}]",
+     "output.nodes=true,false", "cartels.lieutenants=3"],
+])
+def test_fast_combination_check_gives_hydras_params(overrides):
+    from experiments import compose
+    from experiments.config import sweep_combinations, to_params
+    from experiments.guard import iter_params
+
+    combos = sweep_combinations(overrides)
+    fast = list(iter_params(combos))
+    assert len(fast) == len(combos) >= 1
+    for combo, p in zip(combos, fast):
+        assert p == to_params(compose(combo)), combo
+
+
+def test_eighteen_thousand_combinations_are_checked_in_under_a_minute(tmp_path):
+    import time
+
+    from experiments.guard import check_command
+
+    start = time.perf_counter()
+    n = check_command(["seed=range(0,1000)", "policy=kingpin,prevention,merida", "scenario.gun_inflow=1,2,3,4,5,6",
+                       "territory=small", f"hydra.sweep.dir={tmp_path / 'sweep'}"], multirun=True)
+    elapsed = time.perf_counter() - start
+    assert n == 18_000 and elapsed < 60, elapsed
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_territory_file_is_parsed_once_for_all_combinations(tmp_path, monkeypatch):
+    from experiments.guard import check_command
+    from sim import territory
+
+    nodes, edges = tmp_path / "n.csv", tmp_path / "e.csv"
+    nodes.write_text("code,name,population,border\nA,Alpha,1000,true\nB,Beta,2000,false\n", encoding="utf-8")
+    edges.write_text("a,b\nA,B\n", encoding="utf-8")
+    territory._parsed.cache_clear()
+    check_command(["territory=files", f"territory.nodes_file={nodes}", f"territory.edges_file={edges}",
+                   "seed=range(0,50)", f"hydra.sweep.dir={tmp_path / 's'}"], multirun=True)
+    assert territory._parsed.cache_info().misses == 1 and territory._parsed.cache_info().hits >= 50
