@@ -257,3 +257,64 @@ def test_a_territory_file_is_parsed_once_for_all_combinations(tmp_path, monkeypa
     check_command(["territory=files", f"territory.nodes_file={nodes}", f"territory.edges_file={edges}",
                    "seed=range(0,50)", f"hydra.sweep.dir={tmp_path / 's'}"], multirun=True)
     assert territory._parsed.cache_info().misses == 1 and territory._parsed.cache_info().hits >= 50
+
+
+# --------------------------------------------------------------------------------------------------
+# Killing the parent of a sweep stops its workers
+# --------------------------------------------------------------------------------------------------
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path):
+    import os
+    import signal
+    import time
+
+    sweep = tmp_path / "sweep"
+    workers: set[int] = set()
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.run", "-m", "territory=national", "steps=5000",
+                             "seed=0,1", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(sweep.glob("*/.hydra"))) < 2:
+            time.sleep(0.5)
+        assert len(list(sweep.glob("*/.hydra"))) == 2, "the workers did not start"
+        time.sleep(2)
+        workers = _descendants(proc.pid)
+        assert workers
+        proc.kill()  # the parent only, as a scheduler or an impatient user would
+        proc.wait()
+        deadline = time.time() + 60
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.5)
+        assert not any(_alive(w) for w in workers), "workers still running after their parent was killed"
+        assert not list(sweep.glob("*/summary.json"))  # nothing half-finished counted as done
+    finally:
+        for pid in _descendants(proc.pid) | workers | {proc.pid}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
