@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,12 @@ def check_output_dir(key: str, folder: Any) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise ParamError(key, text, f"a folder; {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ParamError(key, text, f"a folder you can write to; {existing} is not writable")
+    try:  # os.access alone says yes to root everywhere, /proc included: try, and leave nothing behind
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError
+        os.rmdir(tempfile.mkdtemp(prefix=".cartelsim-write-test-", dir=existing))
+    except OSError:
+        raise ParamError(key, text, f"a folder you can write to; {existing} is not writable") from None
 
 
 def _first_line(err: Exception) -> str:
