@@ -188,11 +188,9 @@ def _set_like_hydra(data: dict, dotted: str, value: Any, kind: str, combo: list[
 def check_command(overrides: list[str], multirun: bool) -> int:
     """Every check of a command line; the number of runs it asks for."""
     check_each(overrides)
-    combos = config.sweep_combinations(overrides) if multirun else [list(overrides)]
+    combos = config.sweep_combinations(overrides)  # with an experiment file's sweep (hydra.mode: MULTIRUN)
     first = config.compose(combos[0], with_hydra=True)
     check_hydra(first, multirun)
-    if not multirun and str(first.hydra.mode) in ("MULTIRUN", "RunMode.MULTIRUN"):
-        combos = config.sweep_combinations(overrides)  # an experiment file that sweeps (hydra.mode)
     declared = [o for c in combos[:1] for o in c if o not in overrides]
     if declared:
         check_each(declared)

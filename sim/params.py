@@ -250,7 +250,7 @@ class Intervention:
 
     kind: str = "remove_leader"  # remove_leader
     group: Any = "largest"  # 'largest' (most members when the event fires) or a group id
-    at_step: int = 1  # week in which it happens
+    at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week in which it happens
     mode: str = "capture"  # capture | kill
 
 

@@ -318,3 +318,13 @@ def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def test_an_experiment_file_that_sweeps_is_checked_without_dash_m(tmp_path, capsys):
+    from experiments.run import cli
+
+    out = tmp_path / "sweep"
+    assert cli(["experiment=kingpin_event_study", "territory=small", "steps=30", "seed=0,1",
+                f"hydra.sweep.dir={out}"]) == 2  # its declared removal at week 104 is beyond steps=30
+    err = capsys.readouterr().err.strip()
+    assert "'interventions[0].at_step'" in err and "\n" not in err and not out.exists()
