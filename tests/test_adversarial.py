@@ -328,3 +328,19 @@ def test_an_experiment_file_that_sweeps_is_checked_without_dash_m(tmp_path, caps
                 f"hydra.sweep.dir={out}"]) == 2  # its declared removal at week 104 is beyond steps=30
     err = capsys.readouterr().err.strip()
     assert "'interventions[0].at_step'" in err and "\n" not in err and not out.exists()
+
+
+@pytest.mark.parametrize("callback", [{"_target_": "builtins.open", "file": "/tmp/x", "mode": "w"},
+                                      {"_target_": "os.system"}, {"file": "no target"}])
+def test_a_callback_from_an_experiment_file_is_refused_unless_allowed(tmp_path, callback):
+    from omegaconf import OmegaConf, open_dict
+
+    from experiments import compose
+    from experiments.guard import check_hydra
+
+    cfg = compose(["territory=small", f"hydra.run.dir={tmp_path / 'out'}"], with_hydra=True)
+    check_hydra(cfg, multirun=False)  # our own progress callback passes
+    with open_dict(cfg):
+        cfg.hydra.callbacks.evil = OmegaConf.create(callback)  # as an experiment file's hydra: callbacks: would
+    with pytest.raises(ParamError, match="hydra.callbacks.evil._target_"):
+        check_hydra(cfg, multirun=False)
