@@ -452,7 +452,8 @@ def from_kwargs(**kwargs: Any) -> Params:
 # --------------------------------------------------------------------------------------------------
 # Validation: ranges and cross-field rules that types alone do not catch
 # --------------------------------------------------------------------------------------------------
-MAX_FUNDED_UNITS = 200_000  # police units the budget may buy (national): beyond, a typing error, and hours a run
+MAX_POLICE_UNITS = 20_000  # police agents in one run (base + funded; defaults: a few hundred): beyond, hours a run
+MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020 (national budgets are pro-rated to it)
 
 
 def _check(cond: bool, key: str, value: Any, allowed: str) -> None:
@@ -470,6 +471,15 @@ def _check_territory_files(t: TerritoryParams) -> None:
     except TerritoryFileError as err:
         key = "territory.edges_file" if str(err).startswith(str(t.edges_file)) else "territory.nodes_file"
         raise ParamError(key, getattr(t, key.split(".")[1]), f"a usable territory file; here {err}") from None
+
+
+def _territory_population(t: TerritoryParams) -> float:
+    """The people living in the territory ``t`` builds (files: the sum of its nodes, parsed once)."""
+    if t.name == "files":
+        from .territory import from_files
+
+        return float(sum(d["population"] for _, d in from_files(t.nodes_file, t.edges_file).nodes(data=True)))
+    return MEXICO_POPULATION if t.name == "mexico_states" else t.population
 
 
 def check_ranges(obj: Any, prefix: str = "") -> None:
@@ -497,10 +507,14 @@ def validate(p: Params) -> None:
     _check(p.policy.targeting in TARGETINGS, "policy.targeting", p.policy.targeting, " | ".join(TARGETINGS))
     total = sum(to_dict(p.policy.shares).values())
     _check(abs(total - 1.0) < 1e-6, "policy.shares", round(total, 6), "fractions summing to 1")
-    units = p.policy.budget_musd * p.policy.shares.disruption / p.police.unit_cost_musd
-    _check(units <= MAX_FUNDED_UNITS, "policy.budget_musd", p.policy.budget_musd,
-           f"at most {MAX_FUNDED_UNITS} police units bought (budget x shares.disruption / police.unit_cost_musd; "
-           f"here {units:.3g}); the budget is in US$ millions a year")
+    population = _territory_population(p.territory)
+    funded = p.policy.budget_musd * p.policy.shares.disruption / p.police.unit_cost_musd * population / MEXICO_POPULATION
+    base = p.police.base_units_per_million * population / 1e6
+    _check(funded <= MAX_POLICE_UNITS, "policy.budget_musd", p.policy.budget_musd,
+           f"a budget buying at most {MAX_POLICE_UNITS} police units here (budget x shares.disruption / "
+           f"police.unit_cost_musd, pro-rated to the territory: {funded:.3g}); the budget is in US$ millions a year")
+    _check(base + funded <= MAX_POLICE_UNITS, "police.base_units_per_million", p.police.base_units_per_million,
+           f"at most {MAX_POLICE_UNITS} police units in all here (base {base:.3g} + funded {funded:.3g})")
     _check(p.cartels.initial_members_per_capita <= p.community.youth_share, "cartels.initial_members_per_capita",
            p.cartels.initial_members_per_capita, f"at most community.youth_share ({p.community.youth_share}): members "
            "are drawn from the young")

@@ -141,6 +141,8 @@ ISSUE_15 = [
     (["policy.budget_musd=230000000"], "'policy.budget_musd'"),
     (["police.base_units_per_million=1e12"], "'police.base_units_per_million'"),
     (["police.unit_cost_musd=0.01", "policy.budget_musd=90000"], "'policy.budget_musd'"),
+    (["territory=small", "territory.population=1e9", "police.base_units_per_million=100"],
+     "'police.base_units_per_million'"),
     (["cartels.initial_members_per_capita=0.5"], "'cartels.initial_members_per_capita'"),
     (["scenario.recruitment_scale=20"], "'scenario.recruitment_scale'"),
     (["seed=9223372036854775808"], "'seed'"),
