@@ -136,7 +136,7 @@ class ScenarioParams:
     """The world outside the policy maker's control (EMA Workbench's 'uncertainties')."""
 
     name: str = "baseline"  # preset name, for the record
-    recruitment_scale: float = ranged(1.0, 0, 5, hint='beyond 5 members outnumber the young')  # multiplies recruitment of every cell; dimensionless
+    recruitment_scale: float = ranged(1.0, 0, 5, hint='beyond 5 the young, not the rate, set recruitment')  # multiplies recruitment of every cell; dimensionless
     gun_inflow: float = ranged(213_000.0, 0, 1e7, hint='guns a year, about 50 times the estimate')  # guns a year crossing south from the US; McDougal et al. 2013 (253k) / GAO-16-223, domain-facts 200-250k
     drug_revenue_musd: float = ranged(6_000.0, 0, 100_000, hint='US$ millions a year')  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
     extortion_rate: float = ranged(2e-6, 0, 1e-3, hint='US$ M per person a year (1e-3 = US$ 1000)')  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
