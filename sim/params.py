@@ -462,12 +462,12 @@ def _check(cond: bool, key: str, value: Any, allowed: str) -> None:
 
 
 def _check_territory_files(t: TerritoryParams) -> None:
-    from .territory import TerritoryFileError, from_files  # territory imports this module
+    from .territory import TerritoryFileError, read_files  # territory imports this module
 
     _check(bool(t.nodes_file), "territory.nodes_file", t.nodes_file, "a CSV file of nodes (territory=files)")
     _check(bool(t.edges_file), "territory.edges_file", t.edges_file, "a CSV file of adjacency (territory=files)")
     try:
-        from_files(t.nodes_file, t.edges_file)
+        read_files(t.nodes_file, t.edges_file)  # parsed once per process, not copied
     except TerritoryFileError as err:
         key = "territory.edges_file" if str(err).startswith(str(t.edges_file)) else "territory.nodes_file"
         raise ParamError(key, getattr(t, key.split(".")[1]), f"a usable territory file; here {err}") from None
@@ -476,9 +476,9 @@ def _check_territory_files(t: TerritoryParams) -> None:
 def _territory_population(t: TerritoryParams) -> float:
     """The people living in the territory ``t`` builds (files: the sum of its nodes, parsed once)."""
     if t.name == "files":
-        from .territory import from_files
+        from .territory import files_population
 
-        return float(sum(d["population"] for _, d in from_files(t.nodes_file, t.edges_file).nodes(data=True)))
+        return files_population(t.nodes_file, t.edges_file)
     return MEXICO_POPULATION if t.name == "mexico_states" else t.population
 
 

@@ -97,7 +97,23 @@ def from_files(nodes_path, edges_path) -> nx.Graph:
     A file is parsed once per process while it is unchanged (path, modification time and size):
     checking the combinations of a sweep does not read it again for each.
     """
-    return _parsed(str(nodes_path), str(edges_path), _stamp(nodes_path), _stamp(edges_path)).copy()
+    return read_files(nodes_path, edges_path).copy()
+
+
+def read_files(nodes_path, edges_path) -> nx.Graph:
+    """The parsed territory of two files, shared (cached): read it, never change it (validation)."""
+    return _parsed(str(nodes_path), str(edges_path), _stamp(nodes_path), _stamp(edges_path))
+
+
+def files_population(nodes_path, edges_path) -> float:
+    """The people living in a territory of files (parsed and summed once)."""
+    return _population(str(nodes_path), str(edges_path), _stamp(nodes_path), _stamp(edges_path))
+
+
+@functools.lru_cache(maxsize=16)
+def _population(nodes_path: str, edges_path: str, nodes_stamp: tuple, edges_stamp: tuple) -> float:
+    graph = _parsed(nodes_path, edges_path, nodes_stamp, edges_stamp)
+    return float(sum(d["population"] for _, d in graph.nodes(data=True)))
 
 
 @functools.lru_cache(maxsize=16)
