@@ -49,6 +49,8 @@ def expand(model: CartelModel, op: MiddleOperator) -> None:
     w = 0.2 + model.value[options]
     j = options[int(rng.choice(len(options), p=w / w.sum()))]
     send = int(model.p.cartels.expansion_share * op.members)
+    if send <= 0:  # nobody to send (a tiny cell, or a tiny share): no expansion this week
+        return
     mult = force_multiplier(model, op)
     defenders = model.plazas[j]
     if defenders:

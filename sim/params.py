@@ -169,7 +169,7 @@ class CartelParams:
     internal_violence: float = ranged(0.5, 0, 10)  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = unit(0.02)  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
     splinter_push: float = ranged(2.0, 0, 10)  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
-    expansion_share: float = unit(0.25)  # share of the cell sent to open or contest a plaza; assumed
+    expansion_share: float = unit(0.25, lo_open=True)  # share of the cell sent to open or contest a plaza; assumed
     expansion_min_members: int = ranged(20, 0, 100_000)  # smallest cell that expands; persons; assumed
     retreat_members: int = ranged(5, 0, 100_000)  # a cell smaller than this abandons its plaza; persons; assumed
     tribute_share: float = unit(0.3)  # share of operator income passed to the leader; assumed
