@@ -189,8 +189,8 @@ class CommunityParams:
     """Communities: one per node. Resilience and legal opportunity set vulnerability to recruitment."""
 
     youth_share: float = ranged(0.13, 0, 1, lo_open=True)  # share of residents who are young men 15-29 at risk; INEGI 2020 (12.9%)
-    resilience_mean: float = unit(0.4, hi_open=True)  # mean community resilience at start (0-1); assumed
-    opportunity_mean: float = unit(0.5, hi_open=True)  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
+    resilience_mean: float = ranged(0.4, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean community resilience at start (0-1); assumed
+    opportunity_mean: float = ranged(0.5, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
     violence_erosion: float = unit(0.02)  # resilience lost per homicide per 10k residents per week; assumed
     resilience_recovery: float = unit(0.002)  # weekly relaxation of resilience toward its start value; assumed
     prevention_effect: float = unit(0.45)  # max cut in recruitment from prevention; Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
