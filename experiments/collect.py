@@ -4,7 +4,8 @@
 
 - ``SWEEP_DIR/results.parquet``: one row per run and week: the weekly columns, plus ``run``,
   ``policy``, ``scenario``, ``territory``, ``seed`` and one column per overridden key.
-- ``SWEEP_DIR/runs.parquet``: one row per run: the same keys and the end-of-run outcomes.
+- ``SWEEP_DIR/runs.parquet``: one row per run: the same keys, ``overrides`` (the run's full
+  overrides, as typed: the folder name may be a prefix and a hash) and the end-of-run outcomes.
 
 Runs are read one at a time and appended to the results file, so memory stays flat in the number
 of runs. Incomplete or damaged run directories are named in a warning and left out; re-running the
@@ -87,7 +88,8 @@ def collect(sweep_dir: Path, quiet: bool = False) -> tuple[pd.DataFrame, list[st
     keys = sorted({k for s in finished for k in overridden_keys(s.summary)} - set(BASE_KEYS))
     rows = []
     for s in finished:
-        row = {"run": str(s.path.relative_to(sweep_dir))}
+        # the folder name may be a prefix + hash (store.run_dirname): the full overrides map it back
+        row = {"run": str(s.path.relative_to(sweep_dir)), "overrides": " ".join(s.summary.get("overrides", []))}
         row.update(dict.fromkeys(keys))
         row.update(run_keys(s.summary, overridden_keys(s.summary)))
         row.update(outcomes(s.summary))

@@ -26,8 +26,22 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim import params
 
+from .store import run_dirname
+
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = tuple(params.PRESETS)
+
+
+def register_resolvers() -> None:
+    """``${run_dirname:...}`` (conf/config.yaml's ``hydra.sweep.subdir``): a short, safe job folder name.
+
+    Registered when this module is imported, so every launcher's worker (which imports
+    ``experiments`` to unpickle the job) resolves it too."""
+    if not OmegaConf.has_resolver("run_dirname"):
+        OmegaConf.register_new_resolver("run_dirname", run_dirname)
+
+
+register_resolvers()
 
 
 def register() -> None:
@@ -91,10 +105,11 @@ def _set(data: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False) -> DictConfig:
+def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False, *, check: bool = True) -> DictConfig:
     """The config the command line would use with these overrides (raises ParamError when bad).
 
     ``with_hydra``: also return Hydra's own node (``cfg.hydra``: sweep settings, launcher).
+    ``check=False``: do not validate the model's values (a base that more overrides will complete).
     """
     register()
     _check_experiment(overrides)
@@ -108,7 +123,11 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
         raise _hydra_error(err, overrides) from None
     finally:
         GlobalHydra.instance().clear()
-    to_params(without_hydra(cfg))
+    try:
+        if check:
+            to_params(without_hydra(cfg))
+    except OmegaConfBaseException as err:  # an interpolation that does not resolve (e.g. in an experiment file)
+        raise _hydra_error(err, overrides) from None
     return cfg
 
 

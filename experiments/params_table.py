@@ -37,12 +37,23 @@ def comments(cls: type) -> dict[str, str]:
     return out
 
 
+def allowed(f: dataclasses.Field, tp: object) -> str:
+    """The values a key accepts (numbers: the Range declared in sim/params.py, checked by validate)."""
+    if tp in (int, float):
+        return params.range_of(f).text(integer=tp is int).replace("|", "/")
+    if tp is bool:
+        return "true or false"
+    return "text" if tp is str else "see meaning"
+
+
 def render() -> str:
     lines = [
         "# Parameters",
         "",
         "Generated from `sim/params.py` by `python -m experiments.params_table`; do not edit by hand.",
-        "Each default: config key, value, and its line (meaning, unit; source). *calibrated*: set so the",
+        "Each default: config key, value, the values allowed (the range in which the model is defined; any",
+        "other value is refused before a run starts with one line naming the key and this range), and its",
+        "line (meaning, unit; source). *calibrated*: set so the",
         "default `national` run lands on the targets in `docs/odd.md`; *assumed*: a modelling choice with",
         "no published number, a candidate for sensitivity analysis. Presets (`policy=`, `scenario=`,",
         "`territory=`) replace the defaults of their group; they are listed at the end.",
@@ -54,12 +65,13 @@ def render() -> str:
         rows = [f for f in dataclasses.fields(cls) if not dataclasses.is_dataclass(hints[f.name]) and f.name in doc]
         if not rows:
             continue
-        lines += [f"## `{prefix or 'top level'}`", "", "| key | default | meaning, unit; source |", "|---|---|---|"]
+        lines += [f"## `{prefix or 'top level'}`", "", "| key | default | allowed | meaning, unit; source |",
+                  "|---|---|---|---|"]
         default = cls()
         for f in rows:
             key = f"{prefix}.{f.name}" if prefix else f.name
             value = getattr(default, f.name)
-            lines.append(f"| `{key}` | `{value!r}` | {doc[f.name].replace('|', '/')} |")
+            lines.append(f"| `{key}` | `{value!r}` | {allowed(f, hints[f.name])} | {doc[f.name].replace('|', '/')} |")
         lines.append("")
     lines += ["## Presets", ""]
     for group, table in params.PRESETS.items():

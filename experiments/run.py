@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -24,9 +25,9 @@ from omegaconf import DictConfig, OmegaConf
 import sim
 from sim import CartelModel, ParamError
 
-from . import callbacks, io, quiet_mesa
-from .config import check_overrides, register, sample_values, to_params, without_hydra
-from .store import check_run, clean_partials
+from . import callbacks, guard, io, quiet_mesa
+from .config import register, sample_values, to_params, without_hydra
+from .store import FILES_KEY, NODES, SUMMARY, TIMESERIES, check_run, checksums, clean_partials
 
 register()
 log = logging.getLogger("cartelsim")
@@ -50,7 +51,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     clean_partials(out_dir)
     params = to_params(cfg)
     model = CartelModel(params=params)
-    ts = model.run(progress=True)
+    ts = _run_watched(model)
     summary = model.summary()
     summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=io.git_commit(),
                    config=config)
@@ -61,10 +62,43 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     if "sample" in cfg:
         summary["sample_values"] = sample_values(OmegaConf.to_container(cfg.sample, resolve=True))
     if params.output.nodes:
-        io.write_parquet(model.node_table(), out_dir / "nodes.parquet")
-    io.write_parquet(ts, out_dir / "timeseries.parquet")
-    io.write_json(summary, out_dir / "summary.json")
+        io.write_parquet(model.node_table(), out_dir / NODES)
+    io.write_parquet(ts, out_dir / TIMESERIES)
+    summary[FILES_KEY] = checksums(out_dir, [TIMESERIES] + ([NODES] if params.output.nodes else []))
+    io.write_json(summary, out_dir / SUMMARY)
     return summary
+
+
+PARENT_ENV = "CARTELSIM_PARENT"  # host:pid of the process that started the sweep (set by cli, inherited by workers)
+
+
+def _parent_gone() -> bool:
+    """True when the process that started this sweep no longer exists (killed, e.g. with SIGKILL)."""
+    host, _, pid_text = os.environ.get(PARENT_ENV, "").rpartition(":")
+    pid = int(pid_text) if pid_text.isdigit() else 0
+    if pid <= 0 or pid == os.getpid() or host != socket.gethostname():  # a job on another machine: not ours to watch
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _run_watched(model: CartelModel):
+    """Run the model to its last week; a worker whose sweep's parent died stops at once, writing nothing
+    (joblib's workers would otherwise run their runs to the end after the parent is killed)."""
+    from tqdm.auto import tqdm
+
+    for week in tqdm(range(model.week, model.p.steps), desc="weeks", unit="wk", leave=False, disable=None):
+        if week % 4 == 0 and _parent_gone():
+            log.error(f"the sweep's parent process ({os.environ[PARENT_ENV]}) is gone; run abandoned at week {week}")
+            logging.shutdown()
+            os._exit(3)
+        model.step()
+    return model.timeseries()
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
@@ -89,10 +123,11 @@ def cli(argv: list[str] | None = None) -> int:
     args, _ = get_args_parser().parse_known_args(argv)
     if not (args.help or args.hydra_help or args.info or args.cfg or args.shell_completion):
         try:
-            os.environ[callbacks.TOTAL_ENV] = str(check_overrides(list(args.overrides)))
+            os.environ[callbacks.TOTAL_ENV] = str(guard.check_command(list(args.overrides), bool(args.multirun)))
         except ParamError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    os.environ[PARENT_ENV] = f"{socket.gethostname()}:{os.getpid()}"
     sys.argv = [sys.argv[0], *argv]
     main()
     return 0

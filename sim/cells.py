@@ -6,6 +6,8 @@ Forms (per cell c at node i, one week; Prieto-Curiel et al. 2023 turned into loc
 - income_c = (drug revenue_i + extortion_i) x m_c / M_i            (US$ M; M_i: members at i)
 - need_c = wage / (wage + drug revenue_i / M_i)                     (0-1; drives predation)
 - recruits_c ~ Poisson(rho x s x m_c x vulnerability_i)            (s: scenario.recruitment_scale)
+  scaled down where a plaza's recruits would exceed its young not yet members, y (R_i + M_i) - M_i,
+  or the territory's recruits its young not yet members, y (R + M) - M
 - exits_c ~ Binomial(m_c, omega x M_i / K_i)                        (K_i: capacity of the plaza)
 - vulnerability_i = (1-r_i)(1-o_i) / ((1-r0)(1-o0)) x (1 - prevention cut_i)
 """
@@ -55,9 +57,14 @@ def update(model: CartelModel) -> None:
     # recruitment and exits
     lam = cp.recruitment_rate * p.scenario.recruitment_scale * m * model.vulnerability[node]
     recruits = rng.poisson(lam).astype(np.float64)
-    pool = model.residents * p.community.youth_share
+    # the young not yet in a cell: members never outnumber a plaza's young people, whatever the rates
+    pool = np.maximum(p.community.youth_share * (model.residents + members_at) - members_at, 0.0)
     wanted = np.bincount(node, weights=recruits, minlength=model.n_nodes)
     scale = np.where(wanted > pool, pool / np.maximum(wanted, 1.0), 1.0)
+    # ... and in the whole territory too (cells that expanded carry members away from their home plaza)
+    everywhere = p.community.youth_share * (model.residents.sum() + members_at.sum()) - members_at.sum()
+    if wanted.sum() > everywhere:
+        scale = scale * max(everywhere, 0.0) / wanted.sum()
     recruits = np.floor(recruits * scale[node])
     p_exit = np.minimum(cp.saturation * members_at[node] / model.capacity[node], 1.0)
     exits = rng.binomial(m.astype(np.int64), p_exit).astype(np.float64)

@@ -26,6 +26,7 @@ two policies on the same seed face the same territory and the same draws of ever
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import mesa
@@ -39,7 +40,7 @@ from . import border, cells, conflict, policy, succession, territory
 from .agents import CartelLeader, Community, Court, MiddleOperator, Police
 from .groups import Group
 from .metrics import Recorder
-from .params import Params, from_dict, from_kwargs, national_population
+from .params import ParamError, Params, from_dict, from_kwargs, national_population, to_dict
 from .streams import POLICY, WORLD, Streams
 
 MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it
@@ -56,6 +57,23 @@ def _read_mesa_scenario(scenario: Scenario, kwargs: dict[str, Any], rng: int | N
     return rng if rng is not None else scenario.rng
 
 
+SEED_MAX = 2**63 - 1  # seeds are stored as 64-bit integers in the results tables
+
+
+def fresh_seed() -> int:
+    """A new random root seed (Mesa's ``rng=None``), from the operating system's entropy."""
+    return int(np.random.SeedSequence().entropy) % (SEED_MAX + 1)
+
+
+def _seed_value(rng: Any) -> int | None:
+    """``rng`` as a plain int (numpy integers included), or None; anything else is refused."""
+    if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
+        return rng
+    if isinstance(rng, np.integer):
+        return int(rng)
+    raise ParamError("rng", rng, f"an integer seed in 0..{SEED_MAX}, or None for a fresh one")
+
+
 class CartelModel(mesa.Model):
     """Cartel fragmentation and violence under a security budget.
 
@@ -68,14 +86,24 @@ class CartelModel(mesa.Model):
     def __init__(self, rng: int | None = None, params: Params | None = None, **kwargs: Any):
         if isinstance(kwargs.get("scenario"), Scenario):
             rng = _read_mesa_scenario(kwargs.pop("scenario"), kwargs, rng)
+        rng = _seed_value(rng)
         if params is None:
             if rng is not None:
+                if "seed" in kwargs and kwargs["seed"] != rng:
+                    raise ParamError("seed", kwargs["seed"], f"the same value as rng ({rng}), or only one of them")
                 kwargs["seed"] = rng
+            elif "seed" not in kwargs:
+                kwargs["seed"] = fresh_seed()  # as in Mesa: no seed given, a fresh one (recorded in p.seed)
             params = from_kwargs(**kwargs)
         elif kwargs:
             raise TypeError("pass either params or keyword overrides, not both")
-        elif rng is not None:
-            params.seed = int(rng)
+        else:
+            if not isinstance(params, Params):
+                raise ParamError("params", type(params).__name__, "a sim.params.Params (or use from_config)")
+            data = to_dict(params)
+            if rng is not None:
+                data["seed"] = rng
+            params = from_dict(data)  # validated, and a copy: the caller's object is not changed
         self.p = params
         terr_ss, world_ss, policy_ss = np.random.SeedSequence(params.seed).spawn(3)
         self.world, self.state = Streams(world_ss, WORLD), Streams(policy_ss, POLICY)
@@ -202,7 +230,7 @@ class CartelModel(mesa.Model):
         weights = self.capacity[held_nodes] / self.capacity[held_nodes].sum()
         groups = [self.new_group(parent=-1) for _ in hqs]
         for j, w in zip(held_nodes, weights):
-            m = int(round(total * w))
+            m = min(int(round(total * w)), int(self.residents[j] * self.p.community.youth_share))  # from the young
             if m < cp.retreat_fill * self.plaza_capacity[j]:
                 continue
             self.residents[j] -= m
@@ -236,6 +264,12 @@ class CartelModel(mesa.Model):
         self.random.seed(int(mesa_ss.generate_state(1)[0]))
 
     def step(self) -> None:
+        if self.week > self.p.steps:  # Mesa counted this step already; it is not run
+            self.steps -= 1
+            self.running = False
+            warnings.warn(f"the model has run its steps={self.p.steps} weeks (running is False); step() "
+                          "does nothing: build it with a larger steps to go on", RuntimeWarning, stacklevel=2)
+            return
         self._reseed()
         self._reset_week()
         policy.intervene(self)
@@ -294,9 +328,12 @@ class CartelModel(mesa.Model):
     def summary(self) -> dict[str, Any]:
         """End-of-run outcomes (last week's stocks, yearly flows over the last 52 weeks, totals)."""
         ts = self.timeseries()
+        if ts.empty:
+            return self._summary_at_start()
         last = ts.iloc[-1]
         year = ts.tail(52)
         return {
+            "seed": self.p.seed,
             "weeks": int(last["step"]),
             "homicides_last_year": int(year["homicides"].sum()),
             "homicides_total": int(ts["homicides"].sum()),
@@ -316,6 +353,23 @@ class CartelModel(mesa.Model):
             "homicide_convictions_last_year": int(year["homicide_convictions"].sum()),
             "backlog": int(last["backlog"]),
             **{f"homicide_share_{cause}": share for cause, share in self.homicide_shares(year).items()},
+            "interventions": self.events,
+        }
+
+    def _summary_at_start(self) -> dict[str, Any]:
+        """The summary before any week has run: flows 0, stocks as built."""
+        sizes = np.array([g.size for g in self.groups.values() if g.alive], dtype=np.float64)
+        total = sizes.sum()
+        shares = sizes / total if total > 0 else sizes
+        return {
+            "seed": self.p.seed, "weeks": 0, "homicides_last_year": 0, "homicides_total": 0,
+            "homicide_rate_last_year": 0.0,
+            "members": int(sum(o.members for o in self.active_operators())),
+            "groups_active": len(sizes),
+            "effective_groups": float(1.0 / np.square(shares).sum()) if total > 0 else 0.0,
+            "largest_group_share": float(shares.max()) if total > 0 else 0.0,
+            "splinters_total": 0, "leaders_removed_total": 0, "operators_arrested_total": 0,
+            "recruits_last_year": 0, "impunity": 1.0, "contested_plazas": len(self.contested_nodes()),
             "interventions": self.events,
         }
 

@@ -14,6 +14,9 @@ and the value is a modelling choice, listed there as a candidate for sensitivity
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import numbers
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,11 +30,70 @@ class ParamError(ValueError):
     """A parameter value that is not allowed. ``str(err)`` is one line naming key, value and rule."""
 
     def __init__(self, key: str, value: Any, allowed: str, unknown_key: bool = False):
-        self.key, self.value, self.allowed = key, value, allowed
+        self.key, self.value, self.allowed, self.unknown_key = key, value, allowed, unknown_key
         if unknown_key:
             super().__init__(f"unknown key '{key}' (set to {value!r}; allowed keys here: {allowed})")
         else:
             super().__init__(f"invalid value for '{key}': {value!r} (allowed: {allowed})")
+
+    def __reduce__(self):  # pickles (Mesa's batch_run with several processes sends it back to the parent)
+        return (type(self), (self.key, self.value, self.allowed, self.unknown_key))
+
+
+# --------------------------------------------------------------------------------------------------
+# Ranges: where each number has a meaning. Declared with the field (``ranged``), checked by validate(),
+# listed in docs/parameters.md. A numeric field declared without one gets DEFAULT_RANGE (>= 0, finite).
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Range:
+    """Allowed values of one numeric key: ``lo``..``hi`` (ends open or closed), or one of ``also``."""
+
+    lo: float = 0.0
+    hi: float = math.inf
+    lo_open: bool = False  # True: lo itself is refused (the key divides, or 0 has no meaning)
+    hi_open: bool = False
+    also: tuple = ()  # single values allowed outside the interval (e.g. 0 = the builder's default)
+    hint: str = ""  # said when the value is refused (e.g. a unit)
+
+    def __contains__(self, value: float) -> bool:
+        if value in self.also:
+            return True
+        above = value > self.lo if self.lo_open else value >= self.lo
+        below = value < self.hi if self.hi_open else value <= self.hi
+        return above and below and math.isfinite(value)
+
+    def text(self, integer: bool = False) -> str:
+        """'a number in (0, 1]', 'an integer in 1..520', 'a number >= 0', ..."""
+        fmt = (lambda x: f"{int(x)}") if integer else (lambda x: f"{x:g}")
+        if integer and self.hi < math.inf:
+            lo = int(self.lo) + (1 if self.lo_open else 0)
+            body = f"an integer in {lo}..{fmt(self.hi)}"
+        elif self.hi == math.inf:
+            body = ("an integer" if integer else "a number") + (" > " if self.lo_open else " >= ") + fmt(self.lo)
+        else:
+            body = (f"a number in {'(' if self.lo_open else '['}{fmt(self.lo)}, {fmt(self.hi)}"
+                    f"{')' if self.hi_open else ']'}")
+        if self.also:
+            body = " or ".join(fmt(v) for v in self.also) + ", or " + body
+        return body + (f"; {self.hint}" if self.hint else "")
+
+
+DEFAULT_RANGE = Range()
+UNIT = Range(0.0, 1.0)  # probabilities, shares, indices in [0, 1]
+
+
+def ranged(default: Any, lo: float = 0.0, hi: float = math.inf, **kw: Any) -> Any:
+    """A dataclass field with its default and its :class:`Range` (``lo_open``, ``hi_open``, ``also``, ``hint``)."""
+    return field(default=default, metadata={"range": Range(lo, hi, **kw)})
+
+
+def unit(default: float, **kw: Any) -> Any:
+    """A field in [0, 1] (a probability, share or index); ``hi_open=True`` where 1 divides by zero."""
+    return ranged(default, 0.0, 1.0, **kw)
+
+
+def range_of(f: dataclasses.Field) -> Range:
+    return f.metadata.get("range", DEFAULT_RANGE)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -42,8 +104,8 @@ class TerritoryParams:
     """Which territory graph to build (see :mod:`sim.territory`)."""
 
     name: str = "mexico_states"  # builder: small | mexico_states | national
-    nodes: int = 0  # number of nodes for synthetic builders (0: the builder's default); count
-    population: float = 126_014_024  # total population spread over synthetic nodes, persons; INEGI Censo 2020
+    nodes: int = ranged(0, 11, 20_000, also=(0,), hint='0 is the builder default')  # number of nodes for synthetic builders (0: the builder's default); count
+    population: float = ranged(126_014_024, 0, 1e10, lo_open=True, hint='persons')  # total population spread over synthetic nodes, persons; INEGI Censo 2020
     nodes_file: str = ""  # territory=files: CSV of nodes (code, name, population, border[, state, port, lat, lon])
     edges_file: str = ""  # territory=files: CSV of land adjacency (a, b: node codes)
 
@@ -52,10 +114,10 @@ class TerritoryParams:
 class Shares:
     """Split of the yearly budget across the four Mérida pillars (fractions summing to 1)."""
 
-    disruption: float = 0.25  # pillar 1, disrupt organised crime (police units, intelligence)
-    rule_of_law: float = 0.25  # pillar 2, courts, prosecutors, vetting against corruption
-    border: float = 0.25  # pillar 3, 21st-century border (interdiction of guns south, drugs north)
-    prevention: float = 0.25  # pillar 4, resilient communities (youth and community prevention)
+    disruption: float = unit(0.25)  # pillar 1, disrupt organised crime (police units, intelligence)
+    rule_of_law: float = unit(0.25)  # pillar 2, courts, prosecutors, vetting against corruption
+    border: float = unit(0.25)  # pillar 3, 21st-century border (interdiction of guns south, drugs north)
+    prevention: float = unit(0.25)  # pillar 4, resilient communities (youth and community prevention)
 
 
 @dataclass
@@ -63,10 +125,10 @@ class PolicyParams:
     """The decision: how much is spent each year, on which pillar, and whom police target."""
 
     name: str = "none"  # preset name, for the record
-    budget_musd: float = 0.0  # yearly budget, US$ millions; Mérida ~230/yr 2007-2020 (seed article)
+    budget_musd: float = ranged(0.0, 0, 100_000, hint='US$ millions a year (100000 = US$ 100 bn); a budget in dollars is a million times too large')  # yearly budget, US$ millions; Mérida ~230/yr 2007-2020 (seed article)
     shares: Shares = field(default_factory=Shares)  # pillar split, fractions summing to 1
     targeting: str = "leaders"  # whom funded police units go after: leaders | operators | violence
-    prevention_share: float = -1.0  # if in [0, 1]: sets shares.prevention and rescales the other pillars to keep their mix (for sweeps); -1: shares as given
+    prevention_share: float = ranged(-1.0, 0, 1, also=(-1,), hint='-1: off, shares as given')  # if in [0, 1]: sets shares.prevention and rescales the other pillars to keep their mix (for sweeps); -1: shares as given
 
 
 @dataclass
@@ -74,117 +136,117 @@ class ScenarioParams:
     """The world outside the policy maker's control (EMA Workbench's 'uncertainties')."""
 
     name: str = "baseline"  # preset name, for the record
-    recruitment_scale: float = 1.0  # multiplies recruitment of every cell; dimensionless
-    gun_inflow: float = 213_000.0  # guns a year crossing south from the US; McDougal et al. 2013 (253k) / GAO-16-223, domain-facts 200-250k
-    drug_revenue_musd: float = 6_000.0  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
-    extortion_rate: float = 2e-6  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
-    background_homicide_rate: float = 5.6  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
-    population_year: int = 2020  # year whose population the territory has (node populations scaled to INEGI's national total that year, interpolated between censuses 2005-2020); the mexico_2007 scenario uses 2007
+    recruitment_scale: float = ranged(1.0, 0, 5, hint='beyond 5 the young, not the rate, set recruitment')  # multiplies recruitment of every cell; dimensionless
+    gun_inflow: float = ranged(213_000.0, 0, 1e7, hint='guns a year, about 50 times the estimate')  # guns a year crossing south from the US; McDougal et al. 2013 (253k) / GAO-16-223, domain-facts 200-250k
+    drug_revenue_musd: float = ranged(6_000.0, 0, 100_000, hint='US$ millions a year')  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
+    extortion_rate: float = ranged(2e-6, 0, 1e-3, hint='US$ M per person a year (1e-3 = US$ 1000)')  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
+    background_homicide_rate: float = ranged(5.6, 0, 1000, hint='per 100k residents a year')  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
+    population_year: int = ranged(2020, 2005, 2025, hint="a year; INEGI censuses 2005-2020, extended to 2025")  # year whose population the territory has (node populations scaled to INEGI's national total that year, interpolated between censuses 2005-2020); the mexico_2007 scenario uses 2007
 
 
 @dataclass
 class CartelParams:
     """Cartel groups, leaders and middle operators."""
 
-    initial_groups: int = 6  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
-    initial_members_per_capita: float = 8.0e-4  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
-    initial_coverage: float = 0.55  # share of nodes held at start (highest trafficking value first); assumed
-    succession_clarity: float = 0.25  # P(a removed leader has an accepted successor); calibrated to the growth in groups (6 in 2007 to ~80 in 2011); Jones 2013, Phillips 2015 (qualitative)
-    recruitment_rate: float = 0.00253  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: INEGI homicides 2007-16, ~115k members 2012, ~80 groups 2011); Prieto-Curiel et al. 2023 (~0.25%/wk)
-    saturation: float = 0.00176  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate), the omega term of Prieto-Curiel et al. 2023
-    capacity_per_capita: float = 2.8e-3  # members a node sustains per resident at trafficking value 0; calibrated to ~175k members (Prieto-Curiel et al. 2023)
-    capacity_value_weight: float = 2.0  # extra capacity per unit of trafficking value (0-1); assumed
-    lethality: float = 0.00836  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (experiments.calibrate; ~120 members killed/wk, Prieto-Curiel et al. 2023)
-    gun_lethality: float = 2.0  # extra lethality at saturating guns per member; assumed (Lanchester force multiplier)
-    guns_half: float = 1.0  # guns per member at which half the gun effect is reached; assumed
-    gun_depreciation: float = 1 / 104  # share of a gun stock lost, seized or sold on each week; assumed (2-year life)
-    gun_spend_share: float = 0.3  # share of an operator's weekly cash spent on guns; assumed
-    cash_burn: float = 0.1  # share of a cell's cash spent each week on wages and upkeep; assumed
-    gun_price_musd: float = 1.5e-3  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
-    bystander_rate: float = 0.016  # civilians killed per armed fighter a week in a fight at full contact and intensity, scaled by the plaza's share of residents among the people there; calibrated (members ~19% of homicides, Prieto-Curiel et al. 2023)
-    spillover: float = 0.3  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
-    predation_rate: float = 0.03  # residents killed per member per week by a cell with no drug income, facing only rivals, in a community of resilience 0 (executions, extortion); calibrated (with bystander_rate: homicides of 2018-2020, ~29 per 100k, INEGI)
-    predation_held: float = 0.2  # predation by a cell that faces no rival at its plaza, relative to one that faces only rivals; assumed
-    wage_musd: float = 1.5e-4  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
-    internal_violence: float = 0.5  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
-    expansion_rate: float = 0.02  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
-    splinter_push: float = 2.0  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
-    expansion_share: float = 0.25  # share of the cell sent to open or contest a plaza; assumed
-    expansion_min_fill: float = 0.1  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
-    retreat_fill: float = 0.025  # a cell with fewer members than this share of a municipality-sized plaza's capacity abandons its plaza; assumed (5 members in a typical municipality)
-    crew_size: float = 20.0  # members under one crew boss (the middle layer's unit); persons; assumed (cells of 10-50 gunmen and lookouts, Jones 2013 / Guerrero 2011)
-    command_half: float = 300.0  # group members at which a leader replaces a lost crew boss with half the certainty of a very large group; persons; assumed
-    headless_command: float = 0.5  # command of a leaderless group (open succession) relative to a led one; assumed (Jones 2013: lieutenants hold their own crews)
-    crew_autonomy: float = 0.2  # P(a crew that breaks from its group after losing its boss, with a gun for every member and no rival nearby, splits off instead of going home); assumed (Phillips 2015: mid-level arrests rarely start new groups)
-    tribute_share: float = 0.3  # share of operator income passed to the leader; assumed
-    bribe_share: float = 0.5  # share of leader cash spent on bribes each week; assumed
-    loyalty_mean: float = 0.75  # mean loyalty of an operator to its leader (0-1); assumed
-    headless_weeks: int = 8  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
-    lieutenants: int = 6  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
-    defection_rate: float = 0.51  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: ~80 groups in 2011)
-    weak_leader_defection: float = 5e-5  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
-    leader_mortality: float = 0.02  # P(a leader dies or retires) per year, outside policing; assumed
-    splinter_rivalry: float = 2.0  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)
-    absorb_share: float = 0.3  # P(a defecting cell joins a stronger neighbouring group instead of splitting); assumed
+    initial_groups: int = ranged(6, 1, 500)  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
+    initial_members_per_capita: float = ranged(8.0e-4, 0, 0.05)  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
+    initial_coverage: float = unit(0.55)  # share of nodes held at start (highest trafficking value first); assumed
+    succession_clarity: float = unit(0.25)  # P(a removed leader has an accepted successor); calibrated to the growth in groups (6 in 2007 to ~80 in 2011); Jones 2013, Phillips 2015 (qualitative)
+    recruitment_rate: float = unit(0.00253)  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: INEGI homicides 2007-16, ~115k members 2012, ~80 groups 2011); Prieto-Curiel et al. 2023 (~0.25%/wk)
+    saturation: float = unit(0.00176)  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate), the omega term of Prieto-Curiel et al. 2023
+    capacity_per_capita: float = ranged(2.8e-3, 0, 0.1)  # members a node sustains per resident at trafficking value 0; calibrated to ~175k members (Prieto-Curiel et al. 2023)
+    capacity_value_weight: float = ranged(2.0, 0, 100)  # extra capacity per unit of trafficking value (0-1); assumed
+    lethality: float = unit(0.00836)  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (experiments.calibrate; ~120 members killed/wk, Prieto-Curiel et al. 2023)
+    gun_lethality: float = ranged(2.0, 0, 100)  # extra lethality at saturating guns per member; assumed (Lanchester force multiplier)
+    guns_half: float = ranged(1.0, 0, 1000, lo_open=True)  # guns per member at which half the gun effect is reached; assumed
+    gun_depreciation: float = unit(1 / 104)  # share of a gun stock lost, seized or sold on each week; assumed (2-year life)
+    gun_spend_share: float = unit(0.3)  # share of an operator's weekly cash spent on guns; assumed
+    cash_burn: float = unit(0.1)  # share of a cell's cash spent each week on wages and upkeep; assumed
+    gun_price_musd: float = ranged(1.5e-3, 1e-5, 1, hint='US$ M a gun (1e-5 = US$ 10)')  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
+    bystander_rate: float = unit(0.016)  # civilians killed per armed fighter a week in a fight at full contact and intensity, scaled by the plaza's share of residents among the people there; calibrated (members ~19% of homicides, Prieto-Curiel et al. 2023)
+    spillover: float = unit(0.3)  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
+    predation_rate: float = unit(0.03)  # residents killed per member per week by a cell with no drug income, facing only rivals, in a community of resilience 0 (executions, extortion); calibrated (with bystander_rate: homicides of 2018-2020, ~29 per 100k, INEGI)
+    predation_held: float = unit(0.2)  # predation by a cell that faces no rival at its plaza, relative to one that faces only rivals; assumed
+    wage_musd: float = ranged(1.5e-4, 0, 1, hint="US$ M a week per member (1.5e-4 = US$ 150)")  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
+    internal_violence: float = ranged(0.5, 0, 10)  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
+    expansion_rate: float = unit(0.02)  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
+    splinter_push: float = ranged(2.0, 0, 10)  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
+    expansion_share: float = unit(0.25, lo_open=True)  # share of the cell sent to open or contest a plaza; assumed
+    expansion_min_fill: float = ranged(0.1, 0, 100)  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
+    retreat_fill: float = ranged(0.025, 0, 100)  # a cell with fewer members than this share of a municipality-sized plaza's capacity abandons its plaza; assumed (5 members in a typical municipality)
+    crew_size: float = ranged(20.0, 1, 10_000, hint="persons under one crew boss")  # members under one crew boss (the middle layer's unit); persons; assumed (cells of 10-50 gunmen and lookouts, Jones 2013 / Guerrero 2011)
+    command_half: float = ranged(300.0, 0, 1e7, lo_open=True, hint="persons")  # group members at which a leader replaces a lost crew boss with half the certainty of a very large group; persons; assumed
+    headless_command: float = unit(0.5)  # command of a leaderless group (open succession) relative to a led one; assumed (Jones 2013: lieutenants hold their own crews)
+    crew_autonomy: float = unit(0.2)  # P(a crew that breaks from its group after losing its boss, with a gun for every member and no rival nearby, splits off instead of going home); assumed (Phillips 2015: mid-level arrests rarely start new groups)
+    tribute_share: float = unit(0.3)  # share of operator income passed to the leader; assumed
+    bribe_share: float = unit(0.5)  # share of leader cash spent on bribes each week; assumed
+    loyalty_mean: float = unit(0.75)  # mean loyalty of an operator to its leader (0-1); assumed
+    headless_weeks: int = ranged(8, 1, 520)  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
+    lieutenants: int = ranged(6, 1, 100)  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
+    defection_rate: float = unit(0.51)  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: ~80 groups in 2011)
+    weak_leader_defection: float = unit(5e-5)  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
+    leader_mortality: float = unit(0.02)  # P(a leader dies or retires) per year, outside policing; assumed
+    splinter_rivalry: float = ranged(2.0, 0, 100)  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)
+    absorb_share: float = unit(0.3)  # P(a defecting cell joins a stronger neighbouring group instead of splitting); assumed
 
 
 @dataclass
 class CommunityParams:
     """Communities: one per node. Resilience and legal opportunity set vulnerability to recruitment."""
 
-    youth_share: float = 0.13  # share of residents who are young men 15-29 at risk; INEGI 2020 (12.9%)
-    resilience_mean: float = 0.4  # mean community resilience at start (0-1); assumed
-    opportunity_mean: float = 0.5  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
-    violence_erosion: float = 0.02  # resilience lost per homicide per 10k residents per week; assumed
-    resilience_recovery: float = 0.002  # weekly relaxation of resilience toward its start value; assumed
-    prevention_effect: float = 0.45  # max cut in recruitment from prevention; Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
-    prevention_half_musd: float = 100.0  # prevention spending per year (US$ M, national) that reaches half the max effect; assumed
-    takeup: float = 0.55  # share of those offered who take up programmes; Heller 2014 / Heller et al. 2017
+    youth_share: float = ranged(0.13, 0, 1, lo_open=True)  # share of residents who are young men 15-29 at risk; INEGI 2020 (12.9%)
+    resilience_mean: float = ranged(0.4, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean community resilience at start (0-1); assumed
+    opportunity_mean: float = ranged(0.5, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
+    violence_erosion: float = unit(0.02)  # resilience lost per homicide per 10k residents per week; assumed
+    resilience_recovery: float = unit(0.002)  # weekly relaxation of resilience toward its start value; assumed
+    prevention_effect: float = unit(0.45)  # max cut in recruitment from prevention; Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
+    prevention_half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint='US$ M a year')  # prevention spending per year (US$ M, national) that reaches half the max effect; assumed
+    takeup: float = unit(0.55)  # share of those offered who take up programmes; Heller 2014 / Heller et al. 2017
 
 
 @dataclass
 class PoliceParams:
     """Police units: the policy's disruption spending buys units; a domestic base force exists too."""
 
-    unit_cost_musd: float = 1.0  # yearly cost of one federal operations unit, US$ M; assumed
-    base_units_per_million: float = 1.0  # domestic units per million residents, funded outside the policy; calibrated (~110 arrests/wk)
-    arrest_k: float = 2.3  # Epstein (2002) constant in P = 1 - exp(-k C/A)
-    unit_strength: float = 2.0  # effective police C of one unit at full effort in P = 1 - exp(-k C/A), A = members at the plaza; calibrated (~110 arrests/wk, Prieto-Curiel et al. 2023)
-    operator_exposure: float = 0.02  # crew bosses a unit at full effort arrests a week where bosses are many (P = 1 - exp(-this x effort / crews at the node) per boss); assumed
-    boss_crew: float = 3.0  # mean associates arrested with a crew boss, persons; assumed
-    leader_exposure: float = 0.0022  # P-scale of capturing a leader per unit-week; calibrated to ~8 kingpins a year (25 of 37 most wanted, 2009-2011)
-    leader_protection: float = 0.5  # protection grows as (group members / 1000)^this; assumed
-    intelligence_gain: float = 1.0  # multiplies effort per US$ 100 M of disruption spending (intelligence sharing); assumed
-    corruption_mean: float = 0.3  # mean corruption of officials at start (0-1); assumed (Cienfuegos case, seed article)
-    bribe_effect: float = 0.02  # corruption gained per US$ M of bribes per 1M residents per week; assumed
-    vetting_effect: float = 0.002  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
-    deterrence: float = 0.3  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
-    base_leader_share: float = 0.3  # share of the domestic base force hunting leaders (the federal doctrine since December 2006, before Merida funding); calibrated to a few leaders removed a year under `none` (assumed pre-2008 rate)
-    units_per_target: int = 10  # units assigned to each hunted leader (the largest groups' leaders first); assumed
-    kill_share: float = 0.1  # share of police leader removals that end in the leader's death; assumed
+    unit_cost_musd: float = ranged(1.0, 0.01, 1000, hint='US$ M a year per unit')  # yearly cost of one federal operations unit, US$ M; assumed
+    base_units_per_million: float = ranged(1.0, 0, 100)  # domestic units per million residents, funded outside the policy; calibrated (~110 arrests/wk)
+    arrest_k: float = ranged(2.3, 0, 100)  # Epstein (2002) constant in P = 1 - exp(-k C/A)
+    unit_strength: float = ranged(2.0, 0, 100)  # effective police C of one unit at full effort in P = 1 - exp(-k C/A), A = members at the plaza; calibrated (~110 arrests/wk, Prieto-Curiel et al. 2023)
+    operator_exposure: float = unit(0.02)  # crew bosses a unit at full effort arrests a week where bosses are many (P = 1 - exp(-this x effort / crews at the node) per boss); assumed
+    boss_crew: float = ranged(3.0, 0, 1000)  # mean associates arrested with a crew boss, persons; assumed
+    leader_exposure: float = unit(0.0022)  # P-scale of capturing a leader per unit-week; calibrated to ~8 kingpins a year (25 of 37 most wanted, 2009-2011)
+    leader_protection: float = ranged(0.5, 0, 10)  # protection grows as (group members / 1000)^this; assumed
+    intelligence_gain: float = ranged(1.0, 0, 100)  # multiplies effort per US$ 100 M of disruption spending (intelligence sharing); assumed
+    corruption_mean: float = unit(0.3)  # mean corruption of officials at start (0-1); assumed (Cienfuegos case, seed article)
+    bribe_effect: float = ranged(0.02, 0, 10)  # corruption gained per US$ M of bribes per 1M residents per week; assumed
+    vetting_effect: float = unit(0.002)  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
+    deterrence: float = ranged(0.3, 0, 100)  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
+    base_leader_share: float = unit(0.3)  # share of the domestic base force hunting leaders (the federal doctrine since December 2006, before Merida funding); calibrated to a few leaders removed a year under `none` (assumed pre-2008 rate)
+    units_per_target: int = ranged(10, 1, 10_000)  # units assigned to each hunted leader (the largest groups' leaders first); assumed
+    kill_share: float = unit(0.1)  # share of police leader removals that end in the leader's death; assumed
 
 
 @dataclass
 class CourtParams:
     """Courts, one per state: backlog, conviction, prison, release."""
 
-    capacity_per_million: float = 1.1  # persons tried per million residents per week; calibrated so that baseline arrests (~110 a week, Prieto-Curiel et al. 2023) plus ordinary homicide suspects about fill the courts (growing backlogs, México Evalúa 2020-2022)
-    max_pretrial_weeks: int = 104  # weeks a person can wait for trial before release untried; Constitution of Mexico, art. 20 B IX (pretrial detention at most two years)
-    ordinary_arrest_share: float = 0.5  # share of homicides not tied to organised crime in which a suspect is arrested and charged; assumed (ordinary homicides are cleared more often than cartel killings)
-    capacity_gain: float = 0.5  # capacity multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
-    conviction_base: float = 0.5  # P(conviction) of a person tried, with no corruption; calibrated to homicide impunity of 90-95% (Impunidad Cero 2016-2021)
-    rule_of_law_gain: float = 0.3  # conviction multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
-    sentence_weeks: int = 260  # prison term of every convict, weeks (5 years); assumed
-    return_to_crime: float = 0.8  # share of released or acquitted who rejoin a cell; assumed
+    capacity_per_million: float = ranged(1.1, 0, 100_000)  # persons tried per million residents per week; calibrated so that baseline arrests (~110 a week, Prieto-Curiel et al. 2023) plus ordinary homicide suspects about fill the courts (growing backlogs, México Evalúa 2020-2022)
+    max_pretrial_weeks: int = ranged(104, 1, 5200)  # weeks a person can wait for trial before release untried; Constitution of Mexico, art. 20 B IX (pretrial detention at most two years)
+    ordinary_arrest_share: float = unit(0.5)  # share of homicides not tied to organised crime in which a suspect is arrested and charged; assumed (ordinary homicides are cleared more often than cartel killings)
+    capacity_gain: float = ranged(0.5, 0, 100)  # capacity multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
+    conviction_base: float = unit(0.5)  # P(conviction) of a person tried, with no corruption; calibrated to homicide impunity of 90-95% (Impunidad Cero 2016-2021)
+    rule_of_law_gain: float = ranged(0.3, 0, 100)  # conviction multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
+    sentence_weeks: int = ranged(260, 1, 5200)  # prison term of every convict, weeks (5 years); assumed
+    return_to_crime: float = unit(0.8)  # share of released or acquitted who rejoin a cell; assumed
 
 
 @dataclass
 class BorderParams:
     """Pillar 3: interdiction of guns going south and drugs going north."""
 
-    gun_interdiction_max: float = 0.5  # max share of southbound guns stopped; assumed
-    drug_interdiction_max: float = 0.3  # max share of northbound drug revenue seized; assumed
-    half_musd: float = 100.0  # border spending (US$ M/yr) reaching half the max interdiction; assumed
+    gun_interdiction_max: float = unit(0.5)  # max share of southbound guns stopped; assumed
+    drug_interdiction_max: float = unit(0.3)  # max share of northbound drug revenue seized; assumed
+    half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint='US$ M a year')  # border spending (US$ M/yr) reaching half the max interdiction; assumed
 
 
 @dataclass
@@ -198,7 +260,7 @@ class Intervention:
 
     kind: str = "remove_leader"  # remove_leader
     group: Any = "largest"  # 'largest' (most members when the event fires) or a group id
-    at_step: int = 1  # week in which it happens
+    at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week in which it happens
     mode: str = "capture"  # capture | kill
 
 
@@ -206,8 +268,8 @@ class Intervention:
 class Params:
     """All parameters of one run."""
 
-    seed: int = 0  # root of every random stream
-    steps: int = 520  # weeks to simulate (520 = 10 years)
+    seed: int = ranged(0, 0, 2**63 - 1)  # root of every random stream
+    steps: int = ranged(520, 1, 5200, hint='weeks, at most 100 years')  # weeks to simulate (520 = 10 years)
     territory: TerritoryParams = field(default_factory=TerritoryParams)
     policy: PolicyParams = field(default_factory=PolicyParams)
     scenario: ScenarioParams = field(default_factory=ScenarioParams)
@@ -226,7 +288,6 @@ class Params:
 # INEGI censuses and counts: Mexico's population (persons) by year; other years are interpolated linearly
 # (and extended at the 2015-2020 rate to 2025).
 CENSUS_POPULATION = {2005: 103_263_388, 2010: 112_336_538, 2015: 119_938_473, 2020: 126_014_024}
-POPULATION_YEARS = (2005, 2025)
 
 
 def national_population(year: float) -> float:
@@ -292,6 +353,12 @@ def to_dict(obj: Any) -> Any:
     return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a parameter dataclass (once: resolving them is slow)."""
+    return typing.get_type_hints(cls)
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
@@ -305,13 +372,13 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
             return value
         raise ParamError(key, value, "true or false")
     if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)  # numpy integers included
+        if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:  # exact as a float
             return int(value)
         raise ParamError(key, value, "an integer")
     if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             value = float(value)
             if value != value or value in (float("inf"), float("-inf")):
                 raise ParamError(key, value, "a finite number")
@@ -330,7 +397,7 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
         data = dataclasses.asdict(data)
     if not isinstance(data, dict):
         raise ParamError(prefix.rstrip("."), data, f"a mapping of {cls.__name__} fields")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
@@ -377,7 +444,8 @@ def _apply_prevention_share(policy: PolicyParams) -> None:
     share = policy.prevention_share
     if share == -1.0:
         return
-    _check(0.0 <= share <= 1.0, "policy.prevention_share", share, "a fraction in [0, 1], or -1 (off)")
+    r = range_of(next(f for f in dataclasses.fields(PolicyParams) if f.name == "prevention_share"))
+    _check(share in r, "policy.prevention_share", share, r.text())
     s = policy.shares
     rest = s.disruption + s.rule_of_law + s.border
     if rest <= 0:
@@ -413,18 +481,8 @@ def from_kwargs(**kwargs: Any) -> Params:
 # --------------------------------------------------------------------------------------------------
 # Validation: ranges and cross-field rules that types alone do not catch
 # --------------------------------------------------------------------------------------------------
-_UNIT_INTERVAL = {
-    "cartels": ["initial_coverage", "succession_clarity", "gun_depreciation", "gun_spend_share", "expansion_rate",
-                "expansion_share", "tribute_share", "cash_burn", "predation_held", "spillover", "expansion_min_fill", "retreat_fill",
-                "headless_command", "crew_autonomy", "bystander_rate", "bribe_share", "loyalty_mean", "defection_rate",
-                "weak_leader_defection", "leader_mortality", "absorb_share", "lethality", "saturation",
-                "recruitment_rate"],
-    "community": ["youth_share", "resilience_mean", "opportunity_mean", "resilience_recovery", "prevention_effect",
-                  "takeup"],
-    "police": ["corruption_mean", "kill_share", "base_leader_share"],
-    "court": ["conviction_base", "return_to_crime", "ordinary_arrest_share"],
-    "border": ["gun_interdiction_max", "drug_interdiction_max"],
-}
+MAX_POLICE_UNITS = 20_000  # police agents in one run (base + funded; defaults: a few hundred): beyond, hours a run
+MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020 (national budgets are pro-rated to it)
 
 
 def _check(cond: bool, key: str, value: Any, allowed: str) -> None:
@@ -433,57 +491,64 @@ def _check(cond: bool, key: str, value: Any, allowed: str) -> None:
 
 
 def _check_territory_files(t: TerritoryParams) -> None:
-    from .territory import TerritoryFileError, from_files  # territory imports this module
+    from .territory import TerritoryFileError, read_files  # territory imports this module
 
     _check(bool(t.nodes_file), "territory.nodes_file", t.nodes_file, "a CSV file of nodes (territory=files)")
     _check(bool(t.edges_file), "territory.edges_file", t.edges_file, "a CSV file of adjacency (territory=files)")
     try:
-        from_files(t.nodes_file, t.edges_file)
+        read_files(t.nodes_file, t.edges_file)  # parsed once per process, not copied
     except TerritoryFileError as err:
         key = "territory.edges_file" if str(err).startswith(str(t.edges_file)) else "territory.nodes_file"
         raise ParamError(key, getattr(t, key.split(".")[1]), f"a usable territory file; here {err}") from None
 
 
+def _territory_population(t: TerritoryParams) -> float:
+    """The people living in the territory ``t`` builds (files: the sum of its nodes, parsed once)."""
+    if t.name == "files":
+        from .territory import files_population
+
+        return files_population(t.nodes_file, t.edges_file)
+    return MEXICO_POPULATION if t.name == "mexico_states" else t.population
+
+
+def check_ranges(obj: Any, prefix: str = "") -> None:
+    """Every numeric field of ``obj`` (a parameter dataclass, recursively) inside its declared Range."""
+    hints = _hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value, tp = getattr(obj, f.name), hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            check_ranges(value, f"{prefix}{f.name}.")
+        elif tp in (int, float):
+            r = range_of(f)
+            _check(value in r, prefix + f.name, value, r.text(integer=tp is int))
+
+
 def validate(p: Params) -> None:
     """Raise :class:`ParamError` on the first value outside its allowed range."""
-    _check(p.steps > 0, "steps", p.steps, "an integer > 0 (weeks)")
-    _check(p.seed >= 0, "seed", p.seed, "an integer >= 0")
     _check(p.territory.name in TERRITORIES, "territory.name", p.territory.name, "one of " + ", ".join(TERRITORIES))
-    _check(p.territory.nodes >= 0, "territory.nodes", p.territory.nodes, "an integer >= 0")
-    _check(p.territory.population > 0, "territory.population", p.territory.population, "a number > 0")
+    check_ranges(p)
     if p.territory.name == "files":
         _check_territory_files(p.territory)
-    _check(p.policy.budget_musd >= 0, "policy.budget_musd", p.policy.budget_musd, "a number >= 0 (US$ M/yr)")
+    else:
+        for key in ("nodes_file", "edges_file"):
+            _check(not getattr(p.territory, key), f"territory.{key}", getattr(p.territory, key),
+                   f"empty unless territory=files (here territory={p.territory.name}, which ignores it)")
     _check(p.policy.targeting in TARGETINGS, "policy.targeting", p.policy.targeting, " | ".join(TARGETINGS))
-    shares = to_dict(p.policy.shares)
-    for name, value in shares.items():
-        _check(0.0 <= value <= 1.0, f"policy.shares.{name}", value, "a fraction in [0, 1]")
-    total = sum(shares.values())
+    total = sum(to_dict(p.policy.shares).values())
     _check(abs(total - 1.0) < 1e-6, "policy.shares", round(total, 6), "fractions summing to 1")
-    _check(p.scenario.recruitment_scale >= 0, "scenario.recruitment_scale", p.scenario.recruitment_scale, "a number >= 0")
-    _check(p.scenario.gun_inflow >= 0, "scenario.gun_inflow", p.scenario.gun_inflow, "a number >= 0 (guns/yr)")
-    for key in ("drug_revenue_musd", "extortion_rate", "background_homicide_rate"):
-        _check(getattr(p.scenario, key) >= 0, f"scenario.{key}", getattr(p.scenario, key), "a number >= 0")
-    for group, keys in _UNIT_INTERVAL.items():
-        for key in keys:
-            value = getattr(getattr(p, group), key)
-            _check(0.0 <= value <= 1.0, f"{group}.{key}", value, "a probability in [0, 1]")
-    _check(p.cartels.initial_groups >= 1, "cartels.initial_groups", p.cartels.initial_groups, "an integer >= 1")
-    _check(p.cartels.lieutenants >= 1, "cartels.lieutenants", p.cartels.lieutenants, "an integer >= 1")
-    _check(p.cartels.headless_weeks >= 1, "cartels.headless_weeks", p.cartels.headless_weeks, "an integer >= 1")
-    _check(p.court.sentence_weeks >= 1, "court.sentence_weeks", p.court.sentence_weeks, "an integer >= 1")
-    _check(p.court.max_pretrial_weeks >= 1, "court.max_pretrial_weeks", p.court.max_pretrial_weeks, "an integer >= 1")
-    _check(p.police.units_per_target >= 1, "police.units_per_target", p.police.units_per_target, "an integer >= 1")
-    _check(p.cartels.crew_size >= 1, "cartels.crew_size", p.cartels.crew_size, "a number >= 1 (persons)")
+    population = _territory_population(p.territory)
+    funded = p.policy.budget_musd * p.policy.shares.disruption / p.police.unit_cost_musd * population / MEXICO_POPULATION
+    base = p.police.base_units_per_million * population / 1e6
+    _check(funded <= MAX_POLICE_UNITS, "policy.budget_musd", p.policy.budget_musd,
+           f"a budget buying at most {MAX_POLICE_UNITS} police units here (budget x shares.disruption / "
+           f"police.unit_cost_musd, pro-rated to the territory: {funded:.3g}); the budget is in US$ millions a year")
+    _check(base + funded <= MAX_POLICE_UNITS, "police.base_units_per_million", p.police.base_units_per_million,
+           f"at most {MAX_POLICE_UNITS} police units in all here (base {base:.3g} + funded {funded:.3g})")
+    _check(p.cartels.initial_members_per_capita <= p.community.youth_share, "cartels.initial_members_per_capita",
+           p.cartels.initial_members_per_capita, f"at most community.youth_share ({p.community.youth_share}): members "
+           "are drawn from the young")
     _check(p.cartels.retreat_fill < p.cartels.expansion_min_fill, "cartels.retreat_fill", p.cartels.retreat_fill,
            "a share below cartels.expansion_min_fill")
-    year = p.scenario.population_year
-    _check(POPULATION_YEARS[0] <= year <= POPULATION_YEARS[-1], "scenario.population_year", year,
-           f"a year in {POPULATION_YEARS[0]}..{POPULATION_YEARS[-1]}")
-    for group in ("cartels", "community", "police", "court", "border"):
-        for f in dataclasses.fields(getattr(p, group)):
-            value = getattr(getattr(p, group), f.name)
-            _check(value >= 0, f"{group}.{f.name}", value, "a number >= 0")
     for i, iv in enumerate(p.interventions):
         key = f"interventions[{i}]"
         _check(iv.kind in INTERVENTION_KINDS, key + ".kind", iv.kind, " | ".join(INTERVENTION_KINDS))

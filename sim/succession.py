@@ -87,7 +87,10 @@ def defect(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     _take_region(model, op, old, splinter, rng)
     splinter.size = splinter.members
     lead_cell = max(splinter.plazas.values(), key=lambda o: o.members)
-    lead_cell.members = max(lead_cell.members - 1, 0)
+    if lead_cell.members > 0:  # the splinter's leader is one of its members, or else a resident (people conserved)
+        lead_cell.members -= 1
+    else:
+        model.residents[lead_cell.node] -= 1
     CartelLeader(model, splinter, lead_cell.node)
 
 

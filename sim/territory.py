@@ -17,6 +17,8 @@ All randomness comes from the generator passed in, so the same seed gives the sa
 from __future__ import annotations
 
 import csv
+import functools
+import os
 from importlib import resources
 
 import networkx as nx
@@ -45,6 +47,9 @@ def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Ge
 # --------------------------------------------------------------------------------------------------
 # Territories from data files: Mexico's 32 states, or your own
 # --------------------------------------------------------------------------------------------------
+MAX_NODE_POPULATION = 1e10  # persons in one node (more than the world)
+
+
 class TerritoryFileError(ValueError):
     """A territory data file that cannot be used; the message names the file, the line and the problem."""
 
@@ -55,7 +60,7 @@ EDGE_COLUMNS = ("a", "b")
 
 def _read_rows(path, required: tuple[str, ...]) -> list[dict[str, str]]:
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:  # -sig: a byte-order mark (spreadsheets) is skipped
             reader = csv.DictReader(fh)
             missing = [c for c in required if c not in (reader.fieldnames or [])]
             if missing:
@@ -75,13 +80,44 @@ def _flag(path, line: int, key: str, value: str | None) -> bool:
     return text in ("true", "1")
 
 
+def _stamp(path) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (str(path), None, None)
+    return (os.path.abspath(path), st.st_mtime_ns, st.st_size)
+
+
 def from_files(nodes_path, edges_path) -> nx.Graph:
     """A territory from two CSV files: nodes (``code, name, population, border`` and optionally
     ``state, port, lat, lon``) and land adjacency (``a, b``: two node codes per row).
 
     Nodes get ids 0..n-1 in file order. Raises :class:`TerritoryFileError` on missing columns,
     bad values, duplicate or unknown codes, self-loops or a graph that is not connected.
+    A file is parsed once per process while it is unchanged (path, modification time and size):
+    checking the combinations of a sweep does not read it again for each.
     """
+    return read_files(nodes_path, edges_path).copy()
+
+
+def read_files(nodes_path, edges_path) -> nx.Graph:
+    """The parsed territory of two files, shared (cached): read it, never change it (validation)."""
+    return _parsed(str(nodes_path), str(edges_path), _stamp(nodes_path), _stamp(edges_path))
+
+
+def files_population(nodes_path, edges_path) -> float:
+    """The people living in a territory of files (parsed and summed once)."""
+    return _population(str(nodes_path), str(edges_path), _stamp(nodes_path), _stamp(edges_path))
+
+
+@functools.lru_cache(maxsize=16)
+def _population(nodes_path: str, edges_path: str, nodes_stamp: tuple, edges_stamp: tuple) -> float:
+    graph = _parsed(nodes_path, edges_path, nodes_stamp, edges_stamp)
+    return float(sum(d["population"] for _, d in graph.nodes(data=True)))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(nodes_path: str, edges_path: str, _nodes_stamp: tuple, _edges_stamp: tuple) -> nx.Graph:
     graph = nx.Graph()
     code_to_node: dict[str, int] = {}
     for line, row in enumerate(_read_rows(nodes_path, NODE_COLUMNS), start=2):
@@ -93,8 +129,12 @@ def from_files(nodes_path, edges_path) -> nx.Graph:
             x, y = float(row.get("lon") or 0.0), float(row.get("lat") or 0.0)
         except (TypeError, ValueError):
             raise TerritoryFileError(f"{nodes_path}:{line}: population, lat and lon must be numbers") from None
-        if not population > 0:
-            raise TerritoryFileError(f"{nodes_path}:{line}: population {row['population']!r} (allowed: a number > 0)")
+        if not 0 < population <= MAX_NODE_POPULATION:
+            raise TerritoryFileError(f"{nodes_path}:{line}: population {row['population']!r} "
+                                     f"(allowed: a number > 0 and <= {MAX_NODE_POPULATION:g})")
+        if not (-180 <= x <= 180 and -90 <= y <= 90):
+            raise TerritoryFileError(f"{nodes_path}:{line}: lat {row.get('lat')!r}, lon {row.get('lon')!r} "
+                                     "(allowed: lat in [-90, 90], lon in [-180, 180], or empty)")
         node = len(code_to_node)
         code_to_node[code] = node
         graph.add_node(node, name=row["name"], state=row.get("state") or row["name"], population=population,

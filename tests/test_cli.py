@@ -124,3 +124,60 @@ def test_a_reused_run_directory_with_other_overrides_is_run_again(tmp_path):
     proc = run_process("territory=small", "steps=5", "policy=kingpin", f"hydra.run.dir={out}")
     assert proc.returncode == 0 and "different configuration" in proc.stdout + proc.stderr
     assert json.loads((out / "summary.json").read_text())["config"]["policy"]["name"] == "kingpin"
+
+
+# Issue 15: values an adversarial user tried that crashed, hung or wrote somewhere after passing the
+# check; each now gets one line naming its key, exit 2 and nothing written. ``{tmp}`` is a fresh folder.
+ISSUE_15 = [
+    (["police.unit_cost_musd=0"], "'police.unit_cost_musd'"),
+    (["community.prevention_half_musd=0"], "'community.prevention_half_musd'"),
+    (["community.resilience_mean=1"], "'community.resilience_mean'"),
+    (["community.opportunity_mean=1"], "'community.opportunity_mean'"),
+    (["community.youth_share=0"], "'community.youth_share'"),
+    (["scenario.gun_inflow=1e300"], "'scenario.gun_inflow'"),
+    (["cartels.gun_price_musd=0"], "'cartels.gun_price_musd'"),
+    *[([f"territory.nodes={n}", "territory=national"], "'territory.nodes'") for n in range(1, 11)],
+    (["cartels.bystander_rate=1e12"], "'cartels.bystander_rate'"),
+    (["policy.budget_musd=230000000"], "'policy.budget_musd'"),
+    (["police.base_units_per_million=1e12"], "'police.base_units_per_million'"),
+    (["police.unit_cost_musd=0.01", "policy.budget_musd=90000"], "'policy.budget_musd'"),
+    (["territory=small", "territory.population=1e9", "police.base_units_per_million=100"],
+     "'police.base_units_per_million'"),
+    (["cartels.initial_members_per_capita=0.5"], "'cartels.initial_members_per_capita'"),
+    (["scenario.recruitment_scale=20"], "'scenario.recruitment_scale'"),
+    (["seed=9223372036854775808"], "'seed'"),
+    (["seed=1e30"], "'seed'"),
+    (["steps=${oc.env:NOPE}"], "'steps'"),
+    (["steps=${steps}"], "'steps'"),
+    (["policy.name=${oc.env:HOME}"], "'policy.name'"),
+    (["hydra.run.dir={tmp}/afile"], "'hydra.run.dir'"),
+    (["hydra.run.dir={tmp}/afile/below"], "'hydra.run.dir'"),
+    (["hydra.run.dir=/proc/cartelsim_out"], "'hydra.run.dir'"),
+    (["hydra.run.dir="], "'hydra.run.dir'"),
+    (["hydra.run.dir=/"], "'hydra.run.dir'"),
+    (["hydra.run.dir=."], "'hydra.run.dir'"),
+    (["-m", "seed=0,1", "hydra.sweep.dir=/"], "'hydra.sweep.dir'"),
+    (["hydra.run.dir=${oc.env:NOPE}"], "'hydra.run.dir'"),
+    (["+hydra.callbacks.x._target_=builtins.open", "+hydra.callbacks.x.file={tmp}/evil"], "'hydra.callbacks.x"),
+    (["hydra.callbacks.progress._target_=builtins.print"], "'hydra.callbacks.progress._target_'"),
+    (["+hydra.foo=1"], "'hydra.foo'"),
+    (["~steps"], "'steps'"),
+    (["territory=small", "territory.nodes_file=nodes.csv"], "'territory.nodes_file'"),
+    (["policy.name=ñandú"], "'policy.name'"),
+    (["steps=ñ"], "'steps'"),
+    (["+steps=3"], "'steps'"),
+]
+
+
+@pytest.mark.parametrize("args, key", ISSUE_15, ids=[" ".join(a) for a, _ in ISSUE_15])
+def test_issue_15_bad_values_one_line_exit_2_nothing_written(tmp_path, capsys, monkeypatch, args, key):
+    (tmp_path / "afile").write_text("not a folder")
+    monkeypatch.chdir(tmp_path)  # '.' and '' mean this folder: nothing may appear in it
+    before = sorted(p.name for p in tmp_path.iterdir())
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    out = tmp_path / "out"
+    extra = [] if any(a.startswith(("hydra.run.dir", "hydra.sweep.dir")) for a in args) else [f"hydra.run.dir={out}"]
+    assert cli([*args, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and key in err and "allowed" in err and "\n" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and not Path("/proc/cartelsim_out").exists()

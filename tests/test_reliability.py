@@ -45,6 +45,10 @@ def test_a_territory_of_your_own_runs(tmp_path):
     (NODES.replace(",true,S1", ",maybe,S1"), EDGES, "column border is 'maybe'"),
     (NODES + "A,Again,10,false,S3,false,1,1\n", EDGES, "repeated"),
     (NODES.replace(",true,S1", ",false,S1"), EDGES, "no node has border=true"),
+    (NODES.replace("2000000", "inf"), EDGES, "population 'inf'"),
+    (NODES.replace("2000000", "1e12"), EDGES, "population '1e12'"),
+    (NODES.replace(",30,-110", ",nan,-110"), EDGES, "lat 'nan'"),
+    (NODES.replace(",30,-110", ",30,-500"), EDGES, "lon '-500'"),
 ])
 def test_malformed_territory_files_are_refused_clearly(tmp_path, nodes, edges, message):
     n, e = files(tmp_path, nodes, edges)
@@ -121,3 +125,11 @@ def test_long_horizon_stays_finite_and_plausible():
     yearly_rate = ts["homicides"].groupby((ts["step"] - 1) // 52).sum() / model.population.sum() * 1e5
     assert yearly_rate.max() < 300  # per 100,000 a year; the worst Mexican states reach about 100-150
     assert ts["guns"].iloc[-1] < 50 * ts["members"].iloc[-1] + 1
+
+
+def test_a_territory_file_saved_by_a_spreadsheet_with_a_byte_order_mark_runs(tmp_path):
+    n, e = files(tmp_path)
+    n.write_bytes(b"\xef\xbb\xbf" + NODES.encode("utf-8"))
+    e.write_bytes(b"\xef\xbb\xbf" + EDGES.encode("utf-8"))
+    graph = from_files(n, e)
+    assert graph.number_of_nodes() == 3 and graph.nodes[0]["name"] == "Alpha"
