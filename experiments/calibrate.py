@@ -36,7 +36,7 @@ from .validate import INEGI_HOMICIDES, yearly
 FREE = {  # parameter -> (low, high) searched
     "cartels.recruitment_rate": (0.0018, 0.0036),
     "cartels.saturation": (0.0010, 0.0030),
-    "cartels.predation_rate": (0.0015, 0.0045),
+    "cartels.predation_rate": (0.015, 0.045),
     "cartels.lethality": (0.005, 0.012),
     "cartels.defection_rate": (0.3, 0.8),
 }

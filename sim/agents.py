@@ -93,7 +93,7 @@ class MiddleOperator(CellAgent):
     """
 
     def __init__(self, model: CartelModel, group: Group, node: int, members: int,
-                 guns: float = 0.0, cash: float = 0.0, loyalty: float = 0.75):
+                 guns: float = 0.0, cash: float = 0.0, *, loyalty: float):
         super().__init__(model)
         self.group = group
         self.node = node

@@ -169,7 +169,6 @@ class CartelModel(mesa.Model):
         self.node_revenue = np.zeros(n)
         self.extortion = np.zeros(n)
         self.leaders_at: dict[int, list[CartelLeader]] = {}
-        self.need_at = np.zeros(n)
 
     def _init_counters(self) -> None:
         self.dead = 0
@@ -491,7 +490,7 @@ class CartelModel(mesa.Model):
         self.homicides += victims
         self.background_killed = int(victims.sum())
         self.dead += self.background_killed
-        suspects = self.state["arrests"].binomial(victims, self.p.court.ordinary_arrest_share)
+        suspects = self.state["suspects"].binomial(victims, self.p.court.ordinary_arrest_share)
         suspects = np.minimum(suspects, self.residents.astype(np.int64))
         for j in np.flatnonzero(suspects).tolist():
             self.residents[j] -= suspects[j]

@@ -167,7 +167,7 @@ class CartelParams:
     spillover: float = unit(0.3)  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
     predation_rate: float = unit(0.03)  # residents killed per member per week by a cell with no drug income, facing only rivals, in a community of resilience 0 (executions, extortion); calibrated (with bystander_rate: homicides of 2018-2020, ~29 per 100k, INEGI)
     predation_held: float = unit(0.2)  # predation by a cell that faces no rival at its plaza, relative to one that faces only rivals; assumed
-    wage_musd: float = ranged(1.5e-4, 0, 1, hint="US$ M a week per member (1.5e-4 = US$ 150)")  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
+    wage_musd: float = ranged(1.5e-4, 0, 1, lo_open=True, hint="US$ M a week per member (1.5e-4 = US$ 150)")  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
     internal_violence: float = ranged(0.5, 0, 10)  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = unit(0.02)  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
     splinter_push: float = ranged(2.0, 0, 10)  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)

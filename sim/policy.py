@@ -81,7 +81,7 @@ def deploy(model: CartelModel) -> None:
 def _hunt(model: CartelModel, units: list, fallback: np.ndarray | None) -> None:
     """Send ``units`` after the leaders of the largest led groups, ``police.units_per_target`` each
     (where members are, ``fallback``, when no group has a leader)."""
-    led = sorted((g for g in model.groups.values() if g.leader is not None), key=lambda g: -g.size)
+    led = sorted((g for g in model.groups.values() if g.leader is not None and g.alive), key=lambda g: -g.size)
     if not led:
         _place(model, units, fallback, "operators")
         return

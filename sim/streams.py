@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 # What cartels, communities and the outside world do (the world's side).
-WORLD = ("init", "flows", "economy", "recruitment", "leaders", "expansion", "fights", "bystanders",
-         "succession", "decisions", "crews", "predation", "background", "communities", "mesa")
+WORLD = ("init", "flows", "recruitment", "leaders", "expansion", "fights", "bystanders", "succession",
+         "decisions", "crews", "predation", "background", "mesa")
 # What the state does (the policy's side).
-POLICY = ("deploy", "arrests", "hunt", "courts", "release", "interventions")
+POLICY = ("deploy", "arrests", "suspects", "hunt", "courts", "release")
 
 
 class Streams:

@@ -14,8 +14,11 @@ REMOVE = [{"kind": "remove_leader", "group": "largest", "at_step": 4, "mode": "c
 
 
 def _removal_run(seed: int, clarity: float, remove: bool, weeks: int = 30):
-    model = make(territory="mexico_states", policy="none", rng=seed, steps=weeks, output__nodes=True,
-                 cartels__succession_clarity=clarity, cartels__weak_leader_defection=0.0,
+    # municipality-sized plazas (national, 1,000 nodes), the resolution of the published estimates; on
+    # mexico_states the extra violence in a group's states is diluted (README, "resolution")
+    model = make(territory="national", territory__nodes=1000, policy="none", rng=seed, steps=weeks, output__nodes=True,
+                 cartels__succession_clarity=clarity, cartels__weak_leader_defection=0.0, police__base_leader_share=0.0,
+                 police__operator_exposure=0.0,
                  interventions=REMOVE if remove else [])
     model.run()
     return model
@@ -57,7 +60,7 @@ def test_removal_without_successor_splits_the_group_and_raises_violence():
 def test_arrest_court_release_with_a_backlog():
     model = make(policy="none", steps=60, police__base_units_per_million=0.0, police__bribe_effect=0.0,
                  police__corruption_mean=0.0, court__conviction_base=1.0, court__sentence_weeks=5,
-                 court__return_to_crime=1.0, cartels__weak_leader_defection=0.0)
+                 court__return_to_crime=1.0, cartels__weak_leader_defection=0.0, court__ordinary_arrest_share=0.0)
     people = model.people_total()
     op = max(model.active_operators(), key=lambda o: o.members)
     court = model.courts[model.state_of[op.node]]
@@ -124,7 +127,7 @@ def test_guns_make_fights_deadlier():
             for op in list(model.plazas[node].values()):
                 op.dissolve()
             a, b = model.new_group(-1), model.new_group(-1)
-            ops = [MiddleOperator(model, g, node, 500, guns=500 * guns_per_member) for g in (a, b)]
+            ops = [MiddleOperator(model, g, node, 500, guns=500 * guns_per_member, loyalty=0.75) for g in (a, b)]
             model.census()
             model.units_at[:] = 0
             conflict.fight(model)
@@ -155,7 +158,8 @@ def test_contested_plazas_are_more_violent_than_held_ones():
 
 def test_operator_arrests_weaken_groups_without_succession_crises():
     def run(targeting: str, seed: int):
-        ts = make(territory="mexico_states", policy="kingpin", policy__targeting=targeting, rng=seed, steps=156).run()
+        ts = make(territory="mexico_states", policy="kingpin", policy__targeting=targeting, rng=seed, steps=156,
+                  police__base_leader_share=0.0).run()
         last = ts["members"].iloc[-1]
         return ts["leaders_removed"].sum(), ts["splinters"].sum(), ts["operators_arrested"].sum(), last
 
@@ -164,6 +168,7 @@ def test_operator_arrests_weaken_groups_without_succession_crises():
     none = [make(territory="mexico_states", policy="none", rng=s, steps=156).run()["members"].iloc[-1]
             for s in range(3)]
     assert sum(r[0] for r in on_ops) == 0
-    assert sum(r[1] for r in on_ops) < sum(r[1] for r in on_leaders)
+    # no assertion on splinter counts: crews that lose their boss split off now and then (sim.crews), so
+    # operator targeting starts crew-sized splinters too; the README reports how many
     assert sum(r[2] for r in on_ops) > sum(r[2] for r in on_leaders)
     assert np.mean([r[3] for r in on_ops]) < np.mean(none)
