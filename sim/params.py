@@ -14,6 +14,7 @@ and the value is a modelling choice, listed there as a candidate for sensitivity
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,11 +28,15 @@ class ParamError(ValueError):
     """A parameter value that is not allowed. ``str(err)`` is one line naming key, value and rule."""
 
     def __init__(self, key: str, value: Any, allowed: str, unknown_key: bool = False):
-        self.key, self.value, self.allowed = key, value, allowed
+        self.key, self.value, self.allowed, self.unknown_key = key, value, allowed, unknown_key
         if unknown_key:
             super().__init__(f"unknown key '{key}' (set to {value!r}; allowed keys here: {allowed})")
         else:
             super().__init__(f"invalid value for '{key}': {value!r} (allowed: {allowed})")
+
+    def __reduce__(self):
+        # rebuilt from its fields, so it crosses process boundaries (multiprocessing, EMA's evaluators)
+        return type(self), (self.key, self.value, self.allowed, self.unknown_key)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -266,22 +271,32 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar (``np.int64(3)``, ``np.float64(0.5)``, ``np.bool_(True)``) as its Python value."""
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
+
+
 def _coerce(key: str, value: Any, tp: Any) -> Any:
-    """Check ``value`` against the annotated type ``tp``; ints are accepted where floats are."""
+    """Check ``value`` against the annotated type ``tp``; ints are accepted where floats are, and
+    numpy scalars as the Python numbers they hold (samplers such as EMA's pass numpy integers)."""
     if tp is Any:
-        return value
+        return _plain(value)
+    value = _plain(value)
     if tp is bool:
         if isinstance(value, bool):
             return value
         raise ParamError(key, value, "true or false")
     if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return int(value)
         if isinstance(value, float) and value.is_integer():
             return int(value)
         raise ParamError(key, value, "an integer")
     if tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             value = float(value)
             if value != value or value in (float("inf"), float("-inf")):
                 raise ParamError(key, value, "a finite number")
