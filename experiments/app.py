@@ -32,6 +32,7 @@ from .figures import draw_territory
 
 MERIDA = POLICIES["merida"]
 LEVER = {lever.name: lever for lever in LEVERS}  # the controls' ranges: sim.exploration.LEVERS
+BUDGET, TARGETING = LEVER["policy__budget_musd"], LEVER["policy__targeting"]
 
 
 class ClassroomModel(CartelModel):
@@ -65,10 +66,10 @@ MODEL_PARAMS = {
     "rng": Slider("Seed", 1, 0, 99, 1),
     "territory": {"type": "Select", "value": "mexico_states", "values": [t for t in TERRITORIES if t != "files"],
                   "label": "Territory"},
-    "policy__budget_musd": Slider("Budget (US$ M a year)", round(MERIDA.budget_musd),
-                                  round(LEVER["policy__budget_musd"].low), round(LEVER["policy__budget_musd"].high), 10),
+    "policy__budget_musd": Slider("Budget (US$ M a year)", round(MERIDA.budget_musd), round(BUDGET.low),
+                                  round(BUDGET.high), 10),
     **{pillar: _weight(pillar) for pillar in PILLARS},
-    "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(LEVER["policy__targeting"].values),
+    "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETING.values),
                           "label": "Police target"},
     "steps": 520,  # weeks before the run stops (10 years)
 }

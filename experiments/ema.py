@@ -296,17 +296,21 @@ def to_ema_results(sweep_dir: str | Path, average_seeds: bool = True) -> tuple[p
     if not average_seeds:
         id_cols.append("seed")
     groups = table.groupby(id_cols, dropna=False, sort=True)
+    key = groups.ngroup().to_numpy()  # each run's experiment (in the order of ``experiments``)
     experiments = groups.size().reset_index()[id_cols]
     outcomes: dict[str, np.ndarray] = {name: groups[name].mean().to_numpy(dtype=float) for name in names}
     if average_seeds:
         seeds = sorted(table["seed"].dropna().unique().tolist())
+        column = table["seed"].map({s: i for i, s in enumerate(seeds)}).to_numpy()
         for name in names:
-            wide = table.pivot_table(index=id_cols, columns="seed", values=name, aggfunc="mean", dropna=False)
-            outcomes[f"{name}_seeds"] = wide.reindex(columns=seeds).to_numpy(dtype=float)
+            wide = np.full((len(experiments), len(seeds)), np.nan)
+            wide[key, column] = table[name].to_numpy(dtype=float)
+            outcomes[f"{name}_seeds"] = wide
     if weekly is not None:
-        by_run = table.set_index("run").index
-        weekly_df = pd.DataFrame(weekly.loc[by_run].to_numpy(), index=pd.MultiIndex.from_frame(table[id_cols]))
-        outcomes[WEEKLY] = weekly_df.groupby(level=list(range(len(id_cols))), dropna=False, sort=True).mean().to_numpy()
+        rows = weekly.loc[table["run"]].to_numpy(dtype=float)
+        total = np.zeros((len(experiments), rows.shape[1]))
+        np.add.at(total, key, rows)
+        outcomes[WEEKLY] = total / np.bincount(key, minlength=len(experiments))[:, None]
     experiments = experiments.rename(columns={c: _ema_name(c) for c in inputs})
     experiments["model"] = MODEL_NAME
     return experiments, outcomes
