@@ -22,12 +22,12 @@
 # 2. **Robustness (regret)**: how much worse than the best preset is each preset, scenario by scenario?
 #
 # **Size.** As written (`QUICK = False`) this is 50 scenarios x 4 presets = 200 experiments on `mexico_states`
-# over 156 weeks with 10 seeds each (2,000 runs; measured 0.84 s a run on 2 busy processes, so about 28
-# minutes on a shared 2-core machine, roughly a third of that on idle cores). The test suite executes it in
-# quick mode (environment variable `CARTELSIM_QUICK=1`, or when run by pytest): 25 scenarios x 4 presets = 100
-# experiments on the 40-node `small` territory over 52 weeks with 3 seeds (300 runs; measured 39 s for the
-# experiments and 53 s for the whole notebook on a 2-core machine shared with other jobs), so the numbers
-# below are then a smoke test of the method, not results.
+# over 156 weeks with 10 seeds each (2,000 runs; measured 0.48 to 0.84 s a run on 2 processes of a 2-core
+# machine shared with other jobs: 16 to 28 minutes). The test suite executes it in quick mode (environment
+# variable `CARTELSIM_QUICK=1`, or when run by pytest): 25 scenarios x 4 presets = 100 experiments on the
+# 40-node `small` territory over 52 weeks with 3 seeds (300 runs; measured 17 to 39 s for the experiments
+# and 24 to 53 s for the whole notebook, depending on how busy that machine was), so the numbers below are
+# then a smoke test of the method, not results.
 
 # %%
 import os
