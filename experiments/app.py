@@ -24,13 +24,15 @@ from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
 from sim import CartelModel
-from sim.params import POLICIES, TARGETINGS, TERRITORIES, ParamError
+from sim.exploration import LEVERS, PILLARS, to_keywords
+from sim.params import POLICIES, TERRITORIES
 from sim.policy import schedule_leader_removal
 
 from .figures import draw_territory
 
-PILLARS = ("disruption", "rule_of_law", "border", "prevention")
 MERIDA = POLICIES["merida"]
+LEVER = {lever.name: lever for lever in LEVERS}  # the controls' ranges: sim.exploration.LEVERS
+BUDGET, TARGETING = LEVER["policy__budget_musd"], LEVER["policy__targeting"]
 
 
 class ClassroomModel(CartelModel):
@@ -45,14 +47,8 @@ class ClassroomModel(CartelModel):
     def __init__(self, rng: int | None = None, disruption: float = 1.0, rule_of_law: float = 1.0,
                  border: float = 1.0, prevention: float = 1.0, **kwargs):
         weights = dict(disruption=disruption, rule_of_law=rule_of_law, border=border, prevention=prevention)
-        if min(weights.values()) < 0:
-            raise ParamError("policy.shares", weights, "non-negative pillar weights")
-        total = sum(weights.values())
-        if total == 0:
-            weights, total = dict.fromkeys(weights, 1.0), 4.0
-            kwargs["policy__budget_musd"] = 0.0
-        shares = {f"policy__shares__{k}": w / total for k, w in weights.items()}
-        super().__init__(rng=rng, **shares, **kwargs)
+        kwargs.update(to_keywords({f"{p}_weight": w for p, w in weights.items()}))  # sim.exploration's rule
+        super().__init__(rng=rng, **kwargs)
         self._advance = self.step  # Mesa's step: moves its clock, then runs CartelModel.step
         self.step = self._step_while_running
 
@@ -70,9 +66,10 @@ MODEL_PARAMS = {
     "rng": Slider("Seed", 1, 0, 99, 1),
     "territory": {"type": "Select", "value": "mexico_states", "values": [t for t in TERRITORIES if t != "files"],
                   "label": "Territory"},
-    "policy__budget_musd": Slider("Budget (US$ M a year)", round(MERIDA.budget_musd), 0, 1000, 10),
+    "policy__budget_musd": Slider("Budget (US$ M a year)", round(MERIDA.budget_musd), round(BUDGET.low),
+                                  round(BUDGET.high), 10),
     **{pillar: _weight(pillar) for pillar in PILLARS},
-    "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETINGS),
+    "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETING.values),
                           "label": "Police target"},
     "steps": 520,  # weeks before the run stops (10 years)
 }

@@ -13,7 +13,7 @@ import sys
 import typing
 from pathlib import Path
 
-from sim import params
+from sim import exploration, params
 
 from . import io
 
@@ -73,6 +73,7 @@ def render() -> str:
             value = getattr(default, f.name)
             lines.append(f"| `{key}` | `{value!r}` | {allowed(f, hints[f.name])} | {doc[f.name].replace('|', '/')} |")
         lines.append("")
+    lines += _exploration()
     lines += ["## Presets", ""]
     for group, table in params.PRESETS.items():
         lines.append(f"### `{group}=`")
@@ -82,6 +83,24 @@ def render() -> str:
             lines.append(f"- `{name}`: " + (", ".join(f"`{k}={v!r}`" for k, v in changed.items()) or "the defaults"))
         lines.append("")
     return "\n".join(lines)
+
+
+def _exploration() -> list[str]:
+    """The declarations of sim/exploration.py: what sensitivity analysis and the EMA model vary and measure."""
+    lines = ["## Exploration: uncertainties, levers, outcomes", "",
+             "Declared once in `sim/exploration.py`; `experiments.sensitivity`, `experiments.ema` and the page",
+             "read them. *name* is the model's keyword and the EMA parameter name.", "",
+             "### Uncertainties", "", "| name | range | unit | source of the range |", "|---|---|---|---|"]
+    for u in exploration.UNCERTAINTIES:
+        lines.append(f"| `{u.name}` | {u.range_text()} | {u.unit} | {u.why} |")
+    lines += ["", "### Levers", "", "| name | range | unit | meaning |", "|---|---|---|---|"]
+    for lever in exploration.LEVERS:
+        lines.append(f"| `{lever.name}` | {lever.range_text()} | {lever.unit} | {lever.why} |")
+    lines += ["", "### Outcomes", "", "| name | unit | prefer | computed from the weekly table |", "|---|---|---|---|"]
+    for o in exploration.OUTCOMES:
+        prefer = {"min": "lower", "max": "higher", "info": "(information)"}[o.direction]
+        lines.append(f"| `{o.name}` | {o.unit} | {prefer} | {o.how} |")
+    return [*lines, ""]
 
 
 def _diff(base: dict, other: dict, prefix: str = "") -> dict:

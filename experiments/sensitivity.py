@@ -38,6 +38,8 @@ from SALib.sample import latin
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from sim import exploration
+
 from . import io
 from .collect import collect
 from .config import sweep_combinations
@@ -45,18 +47,10 @@ from .figures import save
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The uncertain parameters (outside the policy maker's control or poorly known) and the range explored.
-PARAMETERS = {
-    "scenario.recruitment_scale": (0.5, 1.5),      # recruitment pressure (legal income shocks)
-    "scenario.gun_inflow": (50_000.0, 400_000.0),  # guns a year crossing south
-    "cartels.lethality": (0.004, 0.016),           # attrition scale of fights
-    "cartels.succession_clarity": (0.0, 0.8),      # share of leaders with an accepted heir
-    "cartels.defection_rate": (0.1, 0.9),          # contenders' weekly defection in a succession
-    "police.corruption_mean": (0.1, 0.6),          # corruption of officials at start
-    "court.capacity_per_million": (1.0, 8.0),      # cases tried per million residents a week
-    "community.prevention_effect": (0.2, 0.6),     # max cut of recruitment by prevention
-}
-OUTCOMES = {"homicides_last_year": "homicides in the last year", "effective_groups": "effective groups"}
+# The uncertain parameters and the ranges explored: declared once, in sim.exploration.UNCERTAINTIES
+# (with units and the source of each range; the EMA model and docs/parameters.md read them too).
+PARAMETERS = {u.key: (u.low, u.high) for u in exploration.UNCERTAINTIES}
+OUTCOMES = {name: exploration.outcome(name).label for name in ("homicides_last_year", "effective_groups")}
 POLICIES = ("none", "kingpin", "merida", "prevention")
 
 

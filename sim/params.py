@@ -363,10 +363,20 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar (``np.int64(3)``, ``np.float64(0.5)``, ``np.bool_(True)``) as its Python value."""
+    item = getattr(value, "item", None)
+    if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
+
+
 def _coerce(key: str, value: Any, tp: Any) -> Any:
-    """Check ``value`` against the annotated type ``tp``; ints are accepted where floats are."""
+    """Check ``value`` against the annotated type ``tp``; ints are accepted where floats are, and
+    numpy scalars as the Python numbers they hold (samplers such as EMA's pass numpy integers)."""
     if tp is Any:
-        return value
+        return _plain(value)
+    value = _plain(value)
     if tp is bool:
         if isinstance(value, bool):
             return value

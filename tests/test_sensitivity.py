@@ -23,6 +23,17 @@ def test_tiny_sobol_and_ranking_through_the_sweep(tmp_path):
     runs = len(pd.read_csv(out / "sobol" / "samples.csv"))
     assert runs == 4 * (len(sensitivity.PARAMETERS) + 2)
     assert (out / "sobol" / "sobol.png").exists() and (out / "report.md").exists()
+    # the same sweep as EMA results: one experiment per sample row, its sampled values as columns
+    pytest.importorskip("ema_workbench")
+    from experiments.ema import to_ema_results
+
+    experiments, outcomes = to_ema_results(out / "sobol" / "runs")
+    samples = pd.read_csv(out / "sobol" / "samples.csv").set_index("row")
+    assert len(experiments) == runs and sorted(experiments["scenario"]) == list(range(runs))
+    mine = experiments.set_index("scenario").sort_index()
+    for key in sensitivity.PARAMETERS:
+        np.testing.assert_allclose(mine[key.replace(".", "__")], samples[key])
+    assert outcomes["homicides_last_year"].shape == (runs,) and np.isfinite(outcomes["effective_groups"]).all()
     # resume: running again reuses the sample and every finished run
     stamp = (out / "sobol" / "samples.csv").stat().st_mtime_ns
     assert sensitivity.main(["--method", "sobol", "--n", "4", *common]) == 0
