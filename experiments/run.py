@@ -61,7 +61,12 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     if "sample" in cfg:
         summary["sample_values"] = sample_values(OmegaConf.to_container(cfg.sample, resolve=True))
     if params.output.nodes:
-        io.write_parquet(model.node_table(), out_dir / "nodes.parquet")
+        nodes = model.node_table()
+        io.write_parquet(nodes, out_dir / "nodes.parquet")
+        if params.output.csv:
+            io.write_csv(nodes, out_dir / "nodes.csv")
+    if params.output.csv:
+        io.write_csv(ts, out_dir / "timeseries.csv")
     io.write_parquet(ts, out_dir / "timeseries.parquet")
     io.write_json(summary, out_dir / "summary.json")
     return summary
