@@ -3,6 +3,7 @@
     python -m experiments.run [overrides]            # one run into Hydra's run directory
     python -m experiments.run hydra.run.dir=DIR      # ... into DIR
     python -m experiments.run -m policy=kingpin,prevention seed=0,1,2
+    python -m experiments.run -m experiment=guns --dry-run   # runs, time and disk it would take (experiments.plan)
 
 Writes ``timeseries.parquet``, ``summary.json`` and, with ``output.nodes=true``,
 ``nodes.parquet``, each atomically. Every override is checked before Hydra starts: a bad value
@@ -91,6 +92,10 @@ def cli(argv: list[str] | None = None) -> int:
     from hydra._internal.utils import get_args_parser
 
     argv = sys.argv[1:] if argv is None else argv
+    if "--dry-run" in argv:  # size of the sweep, nothing run or written (experiments.plan)
+        from .plan import main as plan_main
+
+        return plan_main(argv)
     args, _ = get_args_parser().parse_known_args(argv)
     if not (args.help or args.hydra_help or args.info or args.cfg or args.shell_completion):
         try:

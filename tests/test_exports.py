@@ -154,3 +154,23 @@ def test_summary_keys_are_all_documented_in_the_readme(folders):
     section = readme[readme.index("<!-- summary-keys -->"):readme.index("<!-- /summary-keys -->")]
     missing = [k for k in summary if f"`{k}`" not in section]
     assert not missing, f"summary.json keys not in the README's table: {missing}"
+
+
+def test_dry_run_counts_runs_and_estimates_disk_and_time_within_a_factor_two(folders, capsys):
+    from experiments import plan, run
+
+    overrides = [*TINY, "policy=kingpin,none", "seed=0,1", "hydra/launcher=basic"]
+    p = plan.plan(overrides, bench=Path("no-bench.json"))  # the built-in figures, whatever results/ holds
+    assert p.runs == 4 and p.weeks == 48 and p.workers == 1 and p.launcher == "basic"
+    actual = sum(f.stat().st_size for d in (folders / "sweep").iterdir() if d.is_dir() and d.name != "figures"
+                 for f in d.rglob("*") if f.is_file())
+    assert actual / 2 < p.bytes < actual * 2, (p.bytes, actual)
+    # time: 4 runs of 12 weeks plus the basic launcher's 0.3 s each
+    assert p.cpu_s == pytest.approx(48 * plan.RUN_S_520["small"] / 520 + 4 * 0.30, rel=0.5)
+    assert run.cli(["-m", *overrides, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("runs: 4 (48 simulated weeks)") and "time: about" in out and "disk: about" in out
+    # the experiment files: their declared sweeps are counted, nothing is run
+    assert plan.plan(["experiment=kingpin_event_study"]).runs == 40
+    assert plan.main(["policy=foo"]) == 2
+    assert "invalid value for 'policy'" in capsys.readouterr().err
