@@ -104,7 +104,9 @@ def frontier(runs: pd.DataFrame, path: Path) -> list[Path]:
         ax.set_ylabel("budget (US$ M a year)")
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             text = f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="tab:blue")
+            r, g, b, _ = im.cmap(im.norm(v))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5  # white on dark cells, black on light ones
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
         fig.colorbar(im, ax=ax, label=f"{label} (mean across seeds)")
     fig.suptitle("Budget frontier")
     return save(fig, path)
