@@ -126,8 +126,8 @@ def legend(model, top: int = 6) -> list[tuple[str, str]]:
     controller = model.controllers()
     gids, plazas = np.unique(controller[controller >= 0], return_counts=True)
     order = np.argsort(-plazas, kind="stable")[:top]
-    return [(KELLY[int(gids[k]) % len(KELLY)], f"group {int(gids[k])}: {int(plazas[k])} plaza{'s' if plazas[k] > 1 else ''}")
-            for k in order]
+    return [(KELLY[int(gids[k]) % len(KELLY)],
+             f"group {int(gids[k])}: {int(plazas[k])} plaza{'s' if plazas[k] > 1 else ''}") for k in order]
 
 
 class LinesView:

@@ -16,7 +16,6 @@ Runs the sweep folder already holds as finished are not subtracted (re-running s
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from dataclasses import dataclass

@@ -37,9 +37,20 @@ from sim import CartelModel
 
 from . import io
 from .collect import collect
+from .figures import (
+    FEW_SEEDS,
+    FewSeedsWarning,
+    colour_of,
+    draw_territory,
+    few_seeds_text,
+    mean_band,
+    note_few_seeds,
+    ordered,
+    policy_timeseries,
+    run_timeseries,
+    save,
+)
 from .folders import NotARunOrSweep, classify
-from .figures import (FEW_SEEDS, FewSeedsWarning, colour_of, draw_territory, few_seeds_text, mean_band,
-                      note_few_seeds, ordered, policy_timeseries, run_timeseries, save)
 from .store import check_run
 
 OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",

@@ -54,7 +54,8 @@ def test_collect_csv_writes_both_tables(folders, capsys):
     results = pd.read_csv(sweep / "results.csv")
     assert len(runs) == 4 and len(results) == 4 * 12
     assert sorted(runs["policy"].unique()) == ["kingpin", "none"]
-    assert runs["homicides_last_year"].tolist() == pd.read_parquet(sweep / "runs.parquet")["homicides_last_year"].tolist()
+    parquet = pd.read_parquet(sweep / "runs.parquet")
+    assert runs["homicides_last_year"].tolist() == parquet["homicides_last_year"].tolist()
     # one run's folder: its own tables as CSV
     assert collect.main([str(folders / "runs" / "b"), "--csv"]) == 0
     assert len(pd.read_csv(folders / "runs" / "b" / "timeseries.csv")) == 12

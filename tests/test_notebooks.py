@@ -42,8 +42,8 @@ def lab(tmp_path_factory):
     """JupyterLab started as ``make notebooks`` starts it (experiments.lab), on a free port, with a token,
     serving a copy of the notebooks (opening one in JupyterLab saves it: the sources stay untouched)."""
     import os
-    import shutil
     import secrets
+    import shutil
     import subprocess
     import sys
     import tempfile
