@@ -12,7 +12,7 @@ CANDIDATES := python3.13 python3.12 python3 \
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765
 
-.PHONY: run test app bench sensitivity validate calibrate resolution clean venv
+.PHONY: run test app notebooks lab bench sensitivity validate calibrate resolution clean venv
 
 venv: $(STAMP)
 
@@ -42,6 +42,13 @@ APP_ENV := SOLARA_TELEMETRY_MIXPANEL_ENABLE=false SOLARA_KERNEL_CULL_TIMEOUT=60s
 app: $(STAMP)
 	@echo "cartelsim page: open http://$(APP_HOST):$(APP_PORT) in a browser (Ctrl-C stops it)"
 	$(APP_ENV) $(PY) -m solara run experiments.app --host $(APP_HOST) --port $(APP_PORT) --no-open --production
+
+# JupyterLab on notebooks/ (jupytext sources open as notebooks), this machine only; prints the address.
+NB_HOST ?= 127.0.0.1
+NB_PORT ?= 8888
+
+notebooks lab: $(STAMP)
+	$(PY) -m experiments.lab --host $(NB_HOST) --port $(NB_PORT)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench

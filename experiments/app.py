@@ -1,26 +1,40 @@
-"""The interactive page for students: Mesa's SolaraViz on the cartel model.
+"""The interactive page for students: Mesa's SolaraViz pieces on the cartel model.
 
     make app        # = python -m solara run experiments.app, then open http://127.0.0.1:8765
 
-Set the budget, the four pillar weights, the police targeting and the territory in the sidebar,
-press **Reset** to build a model with them, then **Step** (one week) or **▶** (play). The page shows:
+Pick a **preset** (none, kingpin, merida, prevention) to fill the sliders, or set the seed, the
+territory, the budget, the four pillar weights and the police targeting by hand (every slider shows
+its value), press **Reset** to build a model with them, then **Step** (one week) or **▶** (play).
+Mesa's ``ModelController`` runs the model (Reset, ▶, Step) and ``ShowSteps`` prints the week. The
+page shows:
 
-- the territory: plazas at their coordinates, coloured by the group that holds each one (light grey:
-  none; black ring: two or more groups present), dot area growing with violence (homicides per week,
-  exponentially smoothed over about 10 weeks);
+- the territory: on ``mexico_states`` the 32 states (outlines from ``@svg-maps/mexico``, CC BY 4.0,
+  shipped in ``experiments/data/``) filled with the colour of the group that holds each one (light
+  grey: none; black outline: two or more groups present), a dot growing with homicides per week
+  (exponentially smoothed over about 10 weeks); elsewhere plazas as dots at their coordinates;
 - weekly homicides, and the number of active and effective groups, since the start;
 - a button that has the leader of the largest group that has one captured during the next week
-  (a timed ``remove_leader`` intervention added to the running model), as in notebook 03.
+  (a timed ``remove_leader`` intervention added to the running model), as in notebook 03;
+- downloads of the run: its weekly table as CSV, and its settings as a config file that
+  ``python -m experiments.run experiment=<name>`` runs again (same numbers).
 
 The pillar sliders are weights: the model gets them divided by their sum, so they need not add to 1.
-Each browser session builds its own model (:func:`Page`).
+Each browser session builds its own model (:func:`Page`). The page's figures are drawn by
+``experiments.page_plots`` (built once per model, only the changing parts redrawn each week); the
+matplotlib figures below (``FIGURES``) draw the same views from scratch, for scripts and tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import warnings
+
 import solara
+import yaml
 from matplotlib.figure import Figure
-from mesa.visualization import Slider, SolaraViz
+from mesa.visualization import Slider
+from mesa.visualization.solara_viz import ModelController, ShowSteps
 from mesa.visualization.utils import force_update, update_counter
 
 from sim import CartelModel
@@ -28,8 +42,13 @@ from sim.exploration import LEVERS, PILLARS, to_keywords
 from sim.params import POLICIES, TERRITORIES
 from sim.policy import schedule_leader_removal
 
+from . import page_plots
 from .figures import draw_territory
 
+# Solara warns on every page load served on 127.0.0.1 over http that it cannot set a samesite=none
+# cookie (needed only when the page is embedded in another site's iframe) and falls back to lax, which
+# is right for this local page: keep the terminal quiet.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 MERIDA = POLICIES["merida"]
 LEVER = {lever.name: lever for lever in LEVERS}  # the controls' ranges: sim.exploration.LEVERS
 BUDGET, TARGETING = LEVER["policy__budget_musd"], LEVER["policy__targeting"]
@@ -120,16 +139,6 @@ def groups_figure(model: CartelModel) -> Figure:
 FIGURES = (territory_figure, violence_figure, groups_figure)
 
 
-def _component(draw):
-    @solara.component
-    def Plot(model: CartelModel):
-        update_counter.get()  # redrawn after every step
-        solara.FigureMatplotlib(draw(model), format="png")
-
-    Plot.__doc__ = draw.__doc__
-    return Plot
-
-
 def removal_target(model: CartelModel) -> int | None:
     """The id of the largest group (by members) that has a leader now; None if no group has one."""
     led = [g for g in model.groups.values() if g.alive and g.leader is not None]
@@ -170,8 +179,158 @@ def LeaderRemoval(model: CartelModel):
         shares = ", ".join(f"{k.replace('_', ' ')} {100 * getattr(pol.shares, k):.0f}%" for k in PILLARS)
         spend = f"US$ {pol.budget_musd:.0f} M a year ({shares})" if pol.budget_musd > 0 else "no budget spent"
         solara.Text(f"This run: seed {model.p.seed}, {model.p.territory.name}, {spend}, police target "
-                    f"{pol.targeting}. The sidebar's settings apply on Reset (a slider shows its value while "
-                    "you drag it).")
+                    f"{pol.targeting}. The sidebar's settings apply on Reset.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Presets and the sidebar's settings
+PRESET_NAMES = ("none", "kingpin", "merida", "prevention")
+CUSTOM = "custom"
+
+
+def preset_controls(name: str) -> dict:
+    """The slider values of a policy preset: its budget, its shares as weights out of 100, its targeting."""
+    pol = POLICIES[name]
+    return {"policy__budget_musd": round(pol.budget_musd),
+            **{pillar: round(100 * getattr(pol.shares, pillar)) for pillar in PILLARS},
+            "policy__targeting": pol.targeting}
+
+
+def matching_preset(values: dict) -> str:
+    """The preset whose slider values these are, or ``custom``."""
+    for name in PRESET_NAMES:
+        if all(values.get(k) == v for k, v in preset_controls(name).items()):
+            return name
+    return CUSTOM
+
+
+def shares_text(values: dict) -> str:
+    total = sum(values[p] for p in PILLARS)
+    if total == 0:
+        return "All weights 0: nothing is spent."
+    return "Shares of the budget: " + ", ".join(f"{p.replace('_', ' ')} {100 * values[p] / total:.0f}%"
+                                                for p in PILLARS)
+
+
+# --------------------------------------------------------------------------------------------------
+# Downloads: the weekly table, and the settings as a config file experiments.run accepts
+def weekly_csv(model: CartelModel) -> str:
+    return model.timeseries().to_csv(index=False)
+
+
+def settings_name(model: CartelModel) -> str:
+    return f"page_{model.p.territory.name}_seed{model.p.seed}"
+
+
+def settings_yaml(model: CartelModel) -> str:
+    """An experiment file (``conf/experiment/NAME.yaml``) that runs this page's model again, removals included.
+
+    ``python -m experiments.run experiment=NAME`` then gives the same weekly numbers as the page.
+    """
+    p = model.p
+    name = settings_name(model)
+    config = {
+        "defaults": [{"override /territory": p.territory.name}, {"override /scenario": p.scenario.name}],
+        "seed": int(p.seed), "steps": int(p.steps),
+        "policy": dataclasses.asdict(p.policy),
+        "interventions": [dataclasses.asdict(iv) for iv in p.interventions],
+    }
+    if p.policy.name in POLICIES:
+        config["defaults"].insert(1, {"override /policy": p.policy.name})
+    header = (f"# @package _global_\n"
+              f"# Settings of a run on the cartelsim page (make app), saved at week {model.week} "
+              f"on {dt.date.today().isoformat()}.\n"
+              f"# Save this file as conf/experiment/{name}.yaml, then run it again (same numbers) with\n"
+              f"#   python -m experiments.run experiment={name}\n")
+    return header + yaml.safe_dump(config, sort_keys=False, default_flow_style=None, allow_unicode=True)
+
+
+# --------------------------------------------------------------------------------------------------
+def _label(label: str, value) -> str:
+    return f"{label}: {value}"
+
+
+@solara.component
+def Settings(controls: solara.Reactive[dict]):
+    """Preset selector, then every setting with its value always shown; they apply on Reset."""
+    values = controls.value
+
+    def set_value(key, value):
+        controls.set({**controls.value, key: value})
+
+    def choose(name):
+        if name in POLICIES:
+            controls.set({**controls.value, **preset_controls(name)})
+
+    with solara.Card("Settings (apply on Reset)"):
+        solara.Select("Policy (fills the sliders)", values=[*PRESET_NAMES, CUSTOM], value=matching_preset(values),
+                      on_value=choose)
+        for key, spec in MODEL_PARAMS.items():
+            if isinstance(spec, Slider):
+                slider = solara.SliderFloat if spec.is_float_slider else solara.SliderInt
+                slider(_label(spec.label, values[key]), value=values[key], min=spec.min, max=spec.max,
+                       step=spec.step, on_value=lambda v, k=key: set_value(k, v))
+            elif isinstance(spec, dict):
+                solara.Select(spec["label"], values=spec["values"], value=values[key],
+                              on_value=lambda v, k=key: set_value(k, v))
+        solara.Text(shares_text(values), style={"font-size": "0.85em"})
+
+
+@solara.component
+def RunControls(model: solara.Reactive[CartelModel], controls: solara.Reactive[dict]):
+    """Mesa's ModelController (Reset, ▶, Step), the play and render intervals, and the week."""
+    play_interval = solara.use_reactive(150)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    with solara.Card("Run"):
+        ModelController(model, model_parameters=controls, play_interval=play_interval,
+                        render_interval=render_interval, use_threads=use_threads)
+        solara.SliderInt(_label("Play interval (ms between weeks)", play_interval.value), value=play_interval,
+                         min=10, max=500, step=10)
+        solara.SliderInt(_label("Render interval (weeks per redraw)", render_interval.value), value=render_interval,
+                         min=1, max=52, step=1)
+        ShowSteps(model.value)
+
+
+@solara.component
+def MapPanel(model: CartelModel):
+    """The territory, its title and legend (HTML), redrawn after every step."""
+    update_counter.get()
+    views = page_plots.views_of(model)
+    controller = model.controllers()
+    held = len(set(controller[controller >= 0].tolist()))
+    chips = " ".join(f'<span style="color:{c}">&#9679;</span>&nbsp;{label}' for c, label in page_plots.legend(model))
+    kind = "states" if views.map.states else "plazas"
+    with solara.Card(f"Week {model.week}: {held} groups hold {kind}", style={"min-width": "420px"}):
+        solara.Image(views.map.png(model), width="100%")
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f'<div style="font-size:0.85em">{chips}<br>grey: no group; black outline/ring: 2+ groups present '
+            f'(contested); dot: homicides a week (10-week smoothed, largest {model.violence_recent.max():.1f})</div>'))
+
+
+@solara.component
+def Charts(model: CartelModel):
+    """Weekly violence and fragmentation since the start."""
+    update_counter.get()
+    views = page_plots.views_of(model)
+    with solara.Card("Violence and fragmentation"):
+        solara.Image(views.violence.png(model), width="100%")
+        solara.Image(views.groups.png(model), width="100%")
+
+
+@solara.component
+def Downloads(model: CartelModel):
+    """The run's weekly table (CSV) and its settings as a config file experiments.run accepts."""
+    update_counter.get()
+    name = settings_name(model)
+    with solara.Card("Download this run"):
+        with solara.Column():
+            solara.FileDownload(lambda: weekly_csv(model), filename=f"{name}_week{model.week}.csv",
+                                label="Weekly table (CSV)", mime_type="text/csv")
+            solara.FileDownload(lambda: settings_yaml(model), filename=f"{name}.yaml",
+                                label="Settings (config file)", mime_type="text/yaml")
+        solara.Text(f"Save the config file in conf/experiment/ and run it again with "
+                    f"python -m experiments.run experiment={name}", style={"font-size": "0.85em"})
 
 
 def initial_values(params: dict) -> dict:
@@ -182,7 +341,19 @@ def initial_values(params: dict) -> dict:
 
 @solara.component
 def Page():
-    """The page; each browser session gets its own model."""
-    model = solara.use_memo(lambda: ClassroomModel(**initial_values(MODEL_PARAMS)), [])
-    SolaraViz(model, components=[*[(_component(draw), 0) for draw in FIGURES], (LeaderRemoval, 0)],
-              model_params=MODEL_PARAMS, name="cartelsim: budgets, kingpins and fragmentation", play_interval=150)
+    """The page; each browser session gets its own model and settings."""
+    model = solara.use_reactive(solara.use_memo(lambda: ClassroomModel(**initial_values(MODEL_PARAMS)), []))
+    controls = solara.use_reactive(initial_values(MODEL_PARAMS))
+    solara.Title("cartelsim")
+    with solara.AppBar():
+        solara.AppBarTitle("cartelsim: budgets, kingpins and fragmentation")
+    with solara.Sidebar(), solara.Column():
+        RunControls(model, controls)
+        Settings(controls)
+    with solara.ColumnsResponsive(default=[12], large=[7, 5]):
+        with solara.Column():
+            MapPanel(model.value)
+            LeaderRemoval(model.value)
+        with solara.Column():
+            Charts(model.value)
+            Downloads(model.value)

@@ -1,6 +1,7 @@
 """Gather a sweep's finished runs into two tidy tables.
 
-    python -m experiments.collect SWEEP_DIR
+    python -m experiments.collect SWEEP_DIR [--csv]     # --csv: results.csv and runs.csv as well
+    python -m experiments.collect RUN_DIR --csv         # one run: timeseries.csv (and nodes.csv)
 
 - ``SWEEP_DIR/results.parquet``: one row per run and week: the weekly columns, plus ``run``,
   ``policy``, ``scenario``, ``territory``, ``seed`` and one column per overridden key.
@@ -9,11 +10,13 @@
 
 Runs are read one at a time and appended to the results file, so memory stays flat in the number
 of runs. Incomplete or damaged run directories are named in a warning and left out; re-running the
-sweep command runs them again.
+sweep command runs them again. A folder that is neither one sweep nor one run (a folder of separate
+runs, or of several sweeps) is refused with one line (``experiments.folders``).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import warnings
@@ -26,7 +29,8 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from . import io
-from .store import TIMESERIES, check_run, run_dirs
+from .folders import NotARunOrSweep, classify
+from .store import NODES, TIMESERIES, check_run, run_dirs
 
 SKIP_KEYS = ("experiment", "hydra")
 BASE_KEYS = ("policy", "scenario", "territory", "seed")
@@ -127,19 +131,50 @@ def _write_results(sweep_dir: Path, finished: list, keys: pd.DataFrame, quiet: b
         raise
 
 
+def write_csv_copies(folder: Path, names: tuple[str, ...]) -> list[Path]:
+    """A CSV beside each of ``names`` (parquet files in ``folder``) that exists; return the CSV paths."""
+    written = []
+    for name in names:
+        source = folder / name
+        if source.exists():
+            target = source.with_suffix(".csv")
+            io.write_csv(pd.read_parquet(source), target)
+            written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0].startswith("-"):
-        print("usage: python -m experiments.collect SWEEP_DIR", file=sys.stderr)
-        return 2
-    sweep_dir = Path(argv[0])
+    ap = argparse.ArgumentParser(prog="python -m experiments.collect", description=__doc__.splitlines()[0])
+    ap.add_argument("folder", type=Path, metavar="SWEEP_DIR", help="a sweep folder (or one run's folder, with --csv)")
+    ap.add_argument("--csv", action="store_true", help="also write each table as CSV beside its parquet file")
+    args = ap.parse_args(argv)
     warnings.showwarning = lambda message, *args, **kwargs: print(f"warning: {message}", file=sys.stderr)
     try:
-        runs, left_out = collect(sweep_dir)
+        folder = classify(args.folder)
+    except NotARunOrSweep as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if folder.kind == "run":
+        if not args.csv:
+            print(f"{args.folder} is one run: its tables are already written (timeseries.parquet, summary.json); "
+                  "add --csv for CSV copies")
+            return 0
+        if check_run(args.folder).state != "finished":
+            print(f"error: {args.folder} is not a finished run ({check_run(args.folder).reason})", file=sys.stderr)
+            return 2
+        written = write_csv_copies(args.folder, (TIMESERIES, NODES))
+        print("written: " + ", ".join(str(p) for p in written))
+        return 0
+    try:
+        runs, left_out = collect(args.folder)
     except (FileNotFoundError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"collected {len(runs)} finished runs into {sweep_dir / 'results.parquet'} and {sweep_dir / 'runs.parquet'}")
+    print(f"collected {len(runs)} finished runs into {args.folder / 'results.parquet'} and "
+          f"{args.folder / 'runs.parquet'}")
+    if args.csv:
+        written = write_csv_copies(args.folder, ("results.parquet", "runs.parquet"))
+        print("written: " + ", ".join(str(p) for p in written))
     if left_out:
         print(f"{len(left_out)} run(s) left out (incomplete or damaged); re-run the sweep command to complete them")
     return 0

@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -45,17 +46,18 @@ def _run(policy: str, seed: int, territory: str, steps: int) -> tuple[pd.DataFra
 
 
 def table(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Mean and standard deviation across seeds, one row per policy."""
+    """Mean and standard deviation across seeds, and the number of seeds, one row per policy."""
     stats = runs.groupby("policy")[list(OUTCOMES)].agg(["mean", "std"])
+    stats[("seeds", "n")] = runs.groupby("policy")["seed"].nunique()
     return stats.reindex(order)
 
 
 def format_table(stats: pd.DataFrame) -> str:
-    lines = [f"{'policy':<11}" + "".join(f"{name:>24}" for name in OUTCOMES)]
+    lines = [f"{'policy':<11}" + "".join(f"{name:>24}" for name in OUTCOMES) + f"{'seeds':>7}"]
     for policy, row in stats.iterrows():
         cells = [f"{row[(n, 'mean')]:>14,.1f} ± " + (f"{row[(n, 'std')]:<7,.1f}" if row[(n, 'std')] == row[(n, 'std')]
                                                       else f"{'n/a':<7}") for n in OUTCOMES]
-        lines.append(f"{policy:<11}" + "".join(f"{c:>24}" for c in cells))
+        lines.append(f"{policy:<11}" + "".join(f"{c:>24}" for c in cells) + f"{int(row[('seeds', 'n')]):>7}")
     return "\n".join(lines)
 
 
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     policies = list(POLICIES)
+    warnings.showwarning = lambda message, *a, **k: print(f"warning: {message}", file=sys.stderr)
     try:
         compose([f"territory={args.territory}", f"steps={args.steps}"])
     except ParamError as err:
@@ -100,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nEnd of run, mean ± standard deviation across {args.seeds} seeds "
           f"({args.territory}, {args.steps} weeks; homicides: last {min(52, args.steps)} weeks):\n")
     print(format_table(stats))
+    few = figures.few_seeds_text(args.seeds, "standard deviations and the figure's 95% bands")
+    if few:
+        print(f"\nNote: {few}.")
     print(f"\n{len(jobs)} runs in {elapsed:.0f} s. Written:")
     for path in [args.out / "timeseries.parquet", args.out / "runs.csv", args.out / "comparison.csv", *written]:
         print(f"  {path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +21,39 @@ PANELS = [
     ("groups_active", "active groups (count)", None),
     ("effective_groups", "effective groups\n(1 / Herfindahl of member shares)", None),
 ]
+# Fewer seeds than this: a mean +- 1.96 standard errors band (or a bootstrap interval) is itself too
+# uncertain to read as a 95% interval (the standard error of a standard deviation from n seeds is about
+# 1 / sqrt(2 (n - 1)) of it: 50% at n = 3, 24% at n = 10). Figures say so on their face and warn.
+FEW_SEEDS = 10
+
+
+class FewSeedsWarning(UserWarning):
+    """An interval computed from fewer than FEW_SEEDS seeds (or pairs of seeds)."""
+
+
+def few_seeds_text(n: int, what: str = "95% bands", unit: str = "seed") -> str | None:
+    """The note for an interval from ``n`` seeds, or None when there are enough."""
+    if n >= FEW_SEEDS:
+        return None
+    plural = "" if n == 1 else "s"
+    return (f"only {n} {unit}{plural}: the {what} are rough guides, not reliable 95% intervals "
+            f"(use about {FEW_SEEDS} or more)")
+
+
+def note_few_seeds(fig, n: int, what: str = "95% bands", unit: str = "seed") -> str | None:
+    """Write a visible red note at the foot of ``fig`` and warn (FewSeedsWarning) when ``n < FEW_SEEDS``."""
+    text = few_seeds_text(n, what, unit)
+    if text is None:
+        return None
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, 0.05, 1, 0.95))  # leave the bottom strip to the note
+    fig.text(0.5, 0.01, "Note: " + text, ha="center", va="bottom", fontsize=9, color="#b2182b",
+             gid="few-seeds-note")
+    warnings.warn(text, FewSeedsWarning, stacklevel=3)
+    return text
+
+
 POLICY_COLOURS = {"none": "#7f7f7f", "kingpin": "#d62728", "merida": "#ff7f0e", "prevention": "#2ca02c"}
 
 
@@ -76,8 +110,26 @@ def policy_timeseries(df: pd.DataFrame, path: Path, title: str = "", by: str = "
         ax.set_ylim(bottom=0)
     for ax in axes[-1]:
         ax.set_xlabel("years since start")
-    axes[0, 0].legend(title=by, loc="upper left")
+    # outside the panels: inside, it covered the early years of the curves
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), title=by, loc="outside right upper")
     fig.suptitle(title or f"Violence and fragmentation by {by} (mean and 95% band across {n_seeds} seeds)")
+    note_few_seeds(fig, int(n_seeds))
+    return save(fig, path)
+
+
+def run_timeseries(ts: pd.DataFrame, path: Path, title: str) -> list[Path]:
+    """The four panels of ``policy_timeseries`` for one run (no band: one seed has none); PNG and PDF."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, constrained_layout=True)
+    years = ts["step"] / 52.0
+    for ax, (col, label, transform) in zip(axes.flat, PANELS):
+        values = ts[col] if transform is None else transform(ts[col])
+        ax.plot(years, values, color="#1f77b4", lw=1.6)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    for ax in axes[-1]:
+        ax.set_xlabel("years since start")
+    fig.suptitle(title)
     return save(fig, path)
 
 

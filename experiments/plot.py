@@ -1,6 +1,10 @@
 """Figures and a table of policy effects for a collected sweep.
 
     python -m experiments.plot SWEEP_DIR [--weeks 1,104,208]
+    python -m experiments.plot RUN_DIR              # one run: its weekly outcomes (and maps with nodes)
+
+A folder that is neither one sweep nor one run is refused with one line (``experiments.folders``);
+sweeps are never mixed.
 
 Collects the sweep first if ``results.parquet`` is missing or older than a run. Writes into
 ``SWEEP_DIR/figures/`` (PNG and PDF), each when the sweep has what it needs:
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -32,7 +37,21 @@ from sim import CartelModel
 
 from . import io
 from .collect import collect
-from .figures import colour_of, draw_territory, mean_band, ordered, policy_timeseries, save
+from .figures import (
+    FEW_SEEDS,
+    FewSeedsWarning,
+    colour_of,
+    draw_territory,
+    few_seeds_text,
+    mean_band,
+    note_few_seeds,
+    ordered,
+    policy_timeseries,
+    run_timeseries,
+    save,
+)
+from .folders import NotARunOrSweep, classify
+from .store import check_run
 
 OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",
             "groups_active": "active groups (count)", "effective_groups": "effective groups"}
@@ -96,7 +115,9 @@ def frontier(runs: pd.DataFrame, path: Path) -> list[Path]:
         ax.set_ylabel("budget (US$ M a year)")
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             text = f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="tab:blue")
+            r, g, b, _ = im.cmap(im.norm(v))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5  # white on dark cells, black on light ones
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
         fig.colorbar(im, ax=ax, label=f"{label} (mean across seeds)")
     fig.suptitle("Budget frontier")
     return save(fig, path)
@@ -146,6 +167,7 @@ def event_study(sweep_dir: Path, runs: pd.DataFrame, path: Path) -> tuple[list[P
     axes[0].legend()
     n = data["seed"].nunique()
     fig.suptitle(f"Leader removal event study: mean and 95% band across {n} paired seeds")
+    note_few_seeds(fig, n, unit="paired seed")
     weeks = int(min(26, data["week"].max()))
     after = data[(data["week"] > 0) & (data["week"] <= weeks)].groupby(["place", "arm"])["homicides"].sum().unstack()
     after["change_%"] = 100 * (after["removal"] / after["no removal"] - 1)
@@ -173,7 +195,11 @@ def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path) -> l
 
 
 def effects(runs: pd.DataFrame, by: str, reference: str | None = None, seed: int = 0) -> pd.DataFrame:
-    """Mean paired difference (level - reference) across shared seeds, with a 95% bootstrap interval."""
+    """Mean paired difference (level - reference) across shared seeds, with a 95% bootstrap interval.
+
+    ``pairs`` is the number of seeds both arms share; with fewer than two pairs there is no interval
+    (``ci_low``, ``ci_high`` are NaN), and ``note`` says ``few pairs`` below FEW_SEEDS.
+    """
     levels = ordered(runs[by])
     reference = reference if reference is not None else ("none" if "none" in levels else levels[0])
     others = [c for c in swept(runs) if c != by]
@@ -191,10 +217,11 @@ def effects(runs: pd.DataFrame, by: str, reference: str | None = None, seed: int
                     continue
                 diff = (cur.loc[shared, col] - ref.loc[shared, col]).to_numpy(dtype=float)
                 boots = rng.choice(diff, size=(BOOTSTRAP, len(diff)), replace=True).mean(axis=1)
+                lo, hi = (np.percentile(boots, 2.5), np.percentile(boots, 97.5)) if len(diff) > 1 else (np.nan,) * 2
                 row = dict(zip(others, context if isinstance(context, tuple) else (context,)))
-                row.update({by: level, "reference": reference, "outcome": col, "seeds": len(shared),
+                row.update({by: level, "reference": reference, "outcome": col, "pairs": len(shared),
                             "reference_mean": ref.loc[shared, col].mean(), "effect": diff.mean(),
-                            "ci_low": np.percentile(boots, 2.5), "ci_high": np.percentile(boots, 97.5)})
+                            "ci_low": lo, "ci_high": hi, "note": "few pairs" if len(shared) < FEW_SEEDS else ""})
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -246,22 +273,52 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
         run = (treated or with_nodes)[0]
         last = int(runs.set_index("run").loc[run, "weeks"])
         written += territory_maps(sweep_dir, run, weeks or [1, last // 2, last], out / "territory")
+    seeds = int(results.groupby(line)["seed"].nunique().min())
+    print(f"timeseries: 95% bands across {seeds} seeds per line (n = {seeds})")
     table = effects(keyed, by)
     if not table.empty:
         io.write_csv(table, sweep_dir / "effects.csv")
-        note = " (one seed: no interval)" if table["seeds"].max() < 2 else ""
-        print(f"\nEffects against {table['reference'].iloc[0]!r} (paired by seed; 95% bootstrap interval){note}:")
-        print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+        pairs = int(table["pairs"].min())
+        note = " (one pair: no interval)" if table["pairs"].max() < 2 else ""
+        print(f"\nEffects against {table['reference'].iloc[0]!r} (paired by seed; 95% bootstrap interval over "
+              f"`pairs` seeds){note}:")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}", na_rep="n/a"))
+        text = few_seeds_text(pairs, "bootstrap intervals", unit="pair")
+        if text:
+            warnings.warn(text, FewSeedsWarning, stacklevel=2)
+    return written
+
+
+def plot_run(run_dir: Path, weeks: list[int] | None = None) -> list[Path]:
+    """Figures of one run: its weekly outcomes, and territory maps when it wrote nodes.parquet."""
+    run_dir = Path(run_dir)
+    status = check_run(run_dir)
+    if not status.finished:
+        raise RuntimeError(f"{run_dir} is not a finished run ({status.reason})")
+    summary = status.summary
+    cfg = summary.get("config", {})
+    name = lambda key: (cfg.get(key) or {}).get("name", "?")  # noqa: E731
+    title = (f"One run: policy {name('policy')}, territory {name('territory')}, scenario {name('scenario')}, "
+             f"seed {summary.get('seed')} (one seed: no band)")
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    out = run_dir / "figures"
+    written = run_timeseries(ts, out / "timeseries", title)
+    if (run_dir / "nodes.parquet").exists():
+        last = int(summary["weeks"])
+        written += territory_maps(run_dir.parent, run_dir.name, weeks or [1, last // 2, last], out / "territory")
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("sweep_dir", type=Path)
+    ap.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR", help="a sweep folder, or one run's folder")
     ap.add_argument("--weeks", default="", help="weeks for the territory maps, e.g. 1,104,208")
     args = ap.parse_args(argv)
-    if not args.sweep_dir.is_dir():
-        print(f"error: no sweep directory {args.sweep_dir}", file=sys.stderr)
+    warnings.showwarning = lambda message, *a, **k: print(f"warning: {message}", file=sys.stderr)
+    try:
+        folder = classify(args.sweep_dir)
+    except NotARunOrSweep as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     try:
         weeks = [int(w) for w in args.weeks.split(",") if w.strip()]
@@ -270,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        written = plot(args.sweep_dir, weeks or None)
+        draw = plot_run if folder.kind == "run" else plot
+        written = draw(args.sweep_dir, weeks or None)
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
     python -m experiments.run [overrides]            # one run into Hydra's run directory
     python -m experiments.run hydra.run.dir=DIR      # ... into DIR
     python -m experiments.run -m policy=kingpin,prevention seed=0,1,2
+    python -m experiments.run -m experiment=guns --dry-run   # runs, time and disk it would take (experiments.plan)
 
 Writes ``timeseries.parquet``, ``summary.json`` and, with ``output.nodes=true``,
 ``nodes.parquet``, each atomically. Every override is checked before Hydra starts: a bad value
@@ -62,7 +63,12 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     if "sample" in cfg:
         summary["sample_values"] = sample_values(OmegaConf.to_container(cfg.sample, resolve=True))
     if params.output.nodes:
-        io.write_parquet(model.node_table(), out_dir / NODES)
+        nodes = model.node_table()
+        io.write_parquet(nodes, out_dir / NODES)
+        if params.output.csv:
+            io.write_csv(nodes, out_dir / "nodes.csv")
+    if params.output.csv:
+        io.write_csv(ts, out_dir / "timeseries.csv")
     io.write_parquet(ts, out_dir / TIMESERIES)
     summary[FILES_KEY] = checksums(out_dir, [TIMESERIES] + ([NODES] if params.output.nodes else []))
     io.write_json(summary, out_dir / SUMMARY)
@@ -120,6 +126,10 @@ def cli(argv: list[str] | None = None) -> int:
     from hydra._internal.utils import get_args_parser
 
     argv = sys.argv[1:] if argv is None else argv
+    if "--dry-run" in argv:  # size of the sweep, nothing run or written (experiments.plan)
+        from .plan import main as plan_main
+
+        return plan_main(argv)
     args, _ = get_args_parser().parse_known_args(argv)
     if not (args.help or args.hydra_help or args.info or args.cfg or args.shell_completion):
         try:

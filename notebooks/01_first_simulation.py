@@ -71,6 +71,12 @@ cfg = compose(["territory=mexico_states", "policy=kingpin"])
 print(cfg.policy)
 
 # %% [markdown]
+# `prevention_share: -1.0` means "not used": the four `shares` apply as written. A value in [0, 1]
+# (used by the budget-frontier sweep) sets the prevention share and rescales the other three pillars
+# so they keep their mix. Every key of `summary.json`, with its unit, is listed in the README
+# ("Reading the outputs").
+
+# %% [markdown]
 # ## Exercises
 # 1. Run the same model with `policy=prevention`. Which ends with more groups after five years?
 # 2. Change `cartels.succession_clarity` to 0.9 (leaders usually have an accepted heir). What happens

@@ -24,6 +24,7 @@ from IPython.display import Image, display
 
 from experiments import simulate
 from experiments.figures import policy_timeseries
+from experiments.notebook import figures_dir
 
 POLICIES = ["none", "kingpin", "merida", "prevention"]
 runs = []
@@ -38,7 +39,7 @@ df = pd.concat(runs, ignore_index=True)
 # The package's own figure: the mean across seeds and a 95% band (mean ± 1.96 standard errors).
 
 # %%
-for path in policy_timeseries(df, "figures/02_policies"):
+for path in policy_timeseries(df, figures_dir("02_policies")):
     if path.suffix == ".png":
         display(Image(str(path)))
 

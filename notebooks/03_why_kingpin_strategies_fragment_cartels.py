@@ -21,13 +21,13 @@
 # %%
 import subprocess
 import sys
-from pathlib import Path
 
 from IPython.display import Image, display
 
 from experiments import plot
+from experiments.notebook import figures_dir
 
-sweep = Path("figures/03_event_study")
+sweep = figures_dir("03_event_study")  # beside this notebook, whatever the working directory
 removal = "[],[{kind:remove_leader,group:largest,at_step:26,mode:capture}]"
 subprocess.run([sys.executable, "-m", "experiments.run", "experiment=kingpin_event_study", "territory=small",
                 "steps=78", "seed=0,1,2", f"interventions={removal}", "cartels.succession_clarity=0",

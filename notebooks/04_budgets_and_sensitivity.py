@@ -20,14 +20,14 @@
 # %%
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Image, display
 
 from experiments import plot, sensitivity
+from experiments.notebook import figures_dir
 
-sweep = Path("figures/04_frontier")
+sweep = figures_dir("04_frontier")  # beside this notebook, whatever the working directory
 subprocess.run([sys.executable, "-m", "experiments.run", "experiment=budget_frontier", "territory=small",
                 "steps=104", "seed=0,1", "policy.prevention_share=0,0.5,1", "policy.budget_musd=115,460",
                 "hydra/launcher=basic", f"hydra.sweep.dir={sweep}"], check=True, capture_output=True)
@@ -49,7 +49,7 @@ runs.groupby(["policy.budget_musd", "policy.prevention_share"])[["homicides_last
 # With so few runs the ranking is rough; the full analysis runs hundreds.
 
 # %%
-out = Path("figures/04_sensitivity")
+out = figures_dir("04_sensitivity")
 sensitivity.main(["--method", "morris", "--trajectories", "2", "--territory", "small", "--steps", "26",
                   "--out", str(out), "--", "hydra/launcher=basic"])
 display(Image(str(out / "morris" / "morris.png")))

@@ -252,6 +252,7 @@ class BorderParams:
 @dataclass
 class OutputParams:
     nodes: bool = False  # also record one row per node per week (nodes.parquet)
+    csv: bool = False    # also write each table as CSV beside its parquet file (timeseries.csv, nodes.csv)
 
 
 @dataclass

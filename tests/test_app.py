@@ -92,6 +92,81 @@ def test_figures_follow_the_model():
     assert figs[2].axes[0].get_ylabel() == "groups (count)"
 
 
+def test_presets_fill_the_sliders_and_are_recognised():
+    kingpin = app.POLICIES["kingpin"]
+    values = {**app.initial_values(app.MODEL_PARAMS), **app.preset_controls("kingpin")}
+    assert values["policy__budget_musd"] == round(kingpin.budget_musd)
+    assert values["disruption"] == round(100 * kingpin.shares.disruption)
+    assert app.matching_preset(values) == "kingpin"
+    assert app.matching_preset(app.initial_values(app.MODEL_PARAMS)) == "merida"
+    assert app.matching_preset({**values, "border": values["border"] + 1}) == "custom"
+    m = app.ClassroomModel(rng=1, territory="small", steps=4, **app.preset_controls("prevention"))
+    prevention = app.POLICIES["prevention"]
+    assert m.p.policy.shares.prevention == pytest.approx(prevention.shares.prevention, abs=0.01)
+    assert m.p.policy.targeting == prevention.targeting
+
+
+def test_downloaded_settings_run_again_with_the_same_numbers():
+    """The page's config file, saved in conf/experiment/, gives the page's run (a live removal included)."""
+    from experiments import build
+
+    m = app.ClassroomModel(rng=2, territory="small", steps=30, disruption=60, rule_of_law=0, border=20,
+                           prevention=20, policy__targeting="operators", policy__budget_musd=300)
+    for _ in range(3):
+        m.step()
+    app.schedule_leader_removal(m, app.removal_target(m), "capture")
+    while m.running:
+        m.step()
+    name = f"_test_page_{os.getpid()}"
+    path = ROOT / "conf" / "experiment" / f"{name}.yaml"
+    path.write_text(app.settings_yaml(m))
+    try:
+        replay = build([f"experiment={name}"])
+        assert replay.p == m.p and len(replay.p.interventions) == 1
+        assert replay.run().equals(m.timeseries())
+    finally:
+        path.unlink()
+    csv = app.weekly_csv(m).splitlines()
+    assert csv[0].startswith("step,homicides,") and len(csv) == 31
+
+
+def test_state_map_has_the_32_states_from_the_shipped_outlines():
+    from experiments import mexico_map
+
+    shapes = mexico_map.states()
+    assert len(shapes) == 32 and "Chihuahua" in {v["name"] for v in shapes.values()}
+    m = app.ClassroomModel(rng=1, territory="mexico_states", steps=4)
+    names = [m.territory.nodes[i]["name"] for i in range(32)]
+    assert mexico_map.covers(names) and not mexico_map.covers(names[:-1])
+    rings = mexico_map.rings_by_node(names)
+    chih = names.index("Chihuahua")
+    assert max(len(r) for r in rings[chih]) > 50  # a real outline, not a box
+    licence = (ROOT / "experiments" / "data" / "SOURCES.md").read_text()
+    assert "CC BY 4.0" in licence and "@svg-maps/mexico" in licence
+
+
+@pytest.mark.parametrize("territory", ["mexico_states", "national"])
+def test_page_views_follow_the_model_and_redraw_fast(territory):
+    from experiments import page_plots
+
+    m = app.ClassroomModel(rng=1, territory=territory, steps=40)
+    views = page_plots.views_of(m)
+    assert views.map.states == (territory == "mexico_states")
+    first = views.pngs(m)
+    assert all(p.startswith(b"\x89PNG") for p in first)
+    seconds = []
+    for _ in range(12):
+        start = time.perf_counter()
+        m.step()
+        pngs = views.pngs(m)
+        seconds.append(time.perf_counter() - start)
+    assert all(a != b for a, b in zip(first, pngs))
+    assert page_plots.views_of(m) is views  # built once per model
+    median = float(np.median(seconds))
+    print(f"{territory}: a week plus the three page figures, median {median:.3f} s")
+    assert median < 0.5
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,11 +181,15 @@ def _chromium() -> str:
     return path
 
 
+SERVER_LOG: dict[str, object] = {}  # the page server's terminal output, read by the tests
+
+
 @pytest.fixture(scope="module")
 def server():
     """The page served as ``make app`` serves it, on a free port; yields its address."""
     port = _free_port()
     log = tempfile.TemporaryFile()
+    SERVER_LOG["file"] = log
     proc = subprocess.Popen([sys.executable, "-m", "solara", "run", "experiments.app", "--host", "127.0.0.1",
                              "--port", str(port), "--no-open", "--production"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **APP_ENV})
@@ -201,3 +280,61 @@ def test_mesa_reset_rebuilds_the_plain_model():
     rebuilt = type(model)(**kwargs)
     assert (rebuilt.p.seed, rebuilt.p.policy.name) == (4, "kingpin")
     assert rebuilt.run().equals(CartelModel(rng=4, territory="small", policy="kingpin", steps=4).run())
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.get_by_label(label).click(force=True)
+    page.locator(".v-menu__content:visible .v-list-item").filter(has_text=option).first.click()
+
+
+def test_page_preset_selector_download_and_national_step_in_a_browser(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    kingpin = app.POLICIES["kingpin"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page.goto(server)
+            step = page.get_by_role("button", name="Step", exact=True)
+            expect(step).to_be_enabled(timeout=60_000)
+            expect(page.get_by_text("Budget (US$ M a year): 230")).to_be_visible()  # values always shown
+            expect(page.get_by_text("Page 0")).to_have_count(0)  # no tab bar
+            expect(page.get_by_text(re.compile(r"^Week 0: \d+ groups hold states$"))).to_be_visible()
+
+            _choose(page, "Policy (fills the sliders)", "kingpin")
+            expect(page.get_by_text(f"Budget (US$ M a year): {round(kingpin.budget_musd)}")).to_be_visible()
+            expect(page.get_by_text(f"disruption (weight): {round(100 * kingpin.shares.disruption)}")).to_be_visible()
+            _choose(page, "Territory", "national")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            expect(page.get_by_text(re.compile(r"^Week 0: \d+ groups hold plazas$"))).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(f"US$ {kingpin.budget_musd:.0f} M a year", exact=False)).to_be_visible()
+
+            seconds = []
+            for _ in range(4):
+                sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+                clicked = time.perf_counter()
+                step.click()
+                page.wait_for_function("old => [...document.images].every((e, i) => e.src !== old[i])",
+                                       arg=sources, timeout=20_000)
+                seconds.append(time.perf_counter() - clicked)
+            print("national: Step click to three redrawn plots in the browser: "
+                  + ", ".join(f"{s:.2f}" for s in seconds) + " s")
+            expect(page.get_by_text("Time: 4.0")).to_be_visible()
+
+            with page.expect_download() as csv_download:
+                page.get_by_role("button", name="Weekly table (CSV)").click()
+            rows = Path(csv_download.value.path()).read_text().splitlines()
+            assert csv_download.value.suggested_filename == "page_national_seed1_week4.csv"
+            assert rows[0].startswith("step,homicides,") and len(rows) == 5
+            with page.expect_download() as yaml_download:
+                page.get_by_role("button", name="Settings (config file)").click()
+            text = Path(yaml_download.value.path()).read_text()
+            assert "override /territory: national" in text and "experiment=page_national_seed1" in text
+            assert f"budget_musd: {kingpin.budget_musd}" in text
+        finally:
+            browser.close()
+    log = SERVER_LOG["file"]
+    log.seek(0)
+    terminal = log.read().decode(errors="replace")
+    assert "Cookies with samesite" not in terminal and "Traceback" not in terminal, terminal[-2000:]

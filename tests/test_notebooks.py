@@ -25,3 +25,83 @@ def test_notebook_executes(source, tmp_path):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any(o.get("output_type") == "display_data" for o in outputs)  # the figures were drawn
+
+
+def test_notebook_figures_go_beside_the_notebooks_whatever_the_working_directory(tmp_path, monkeypatch):
+    from experiments.notebook import figures_dir
+
+    monkeypatch.chdir(tmp_path)
+    assert figures_dir("02_policies") == ROOT / "notebooks" / "figures" / "02_policies"
+    for source in NOTEBOOKS:  # no notebook writes to a path relative to the kernel's working directory
+        text = source.read_text()
+        assert '"figures/' not in text and "Path(\"figures" not in text, source.name
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab started as ``make notebooks`` starts it (experiments.lab), on a free port, with a token,
+    serving a copy of the notebooks (opening one in JupyterLab saves it: the sources stay untouched)."""
+    import os
+    import secrets
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    import urllib.request
+
+    from tests.test_app import _free_port
+
+    port, token = _free_port(), secrets.token_hex(8)
+    copy = tmp_path_factory.mktemp("lab")
+    for source in NOTEBOOKS:
+        shutil.copy(source, copy / source.name)
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.lab", "--port", str(port), "--dir", str(copy),
+                             f"--IdentityProvider.token={token}"], cwd=tempfile.gettempdir(), stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"JupyterLab did not start:\n{log.read().decode()[-3000:]}")
+                time.sleep(0.5)
+        yield url, token
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_jupyterlab_opens_a_notebook_and_runs_its_cells(lab):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_app import CHROMIUM_FLAGS, _chromium
+
+    url, token = lab
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/lab/tree/01_first_simulation.py?token={token}")
+            notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+            expect(notebook.locator(".jp-Cell").nth(5)).to_be_visible(timeout=90_000)  # opened as a notebook
+            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+                1, timeout=90_000)  # its kernel is up
+            # run its cells from the notebook's toolbar (one command: robust to a slow machine, unlike keys)
+            page.get_by_role("button", name="Restart the kernel and run all cells").click()
+            page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart"
+            table = notebook.locator(".jp-OutputArea-output").filter(has_text="effective_groups")
+            expect(table).to_be_visible(timeout=120_000)
+            assert "groups_active" in table.inner_text()
+            expect(notebook.locator(".jp-OutputArea-output img").first).to_be_visible(timeout=60_000)  # its figure
+            expect(notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+                   .filter(has_text="Error")).to_have_count(0)
+        finally:
+            browser.close()
