@@ -33,7 +33,10 @@ $(STAMP): $(PY) pyproject.toml
 run: $(STAMP)
 	$(PY) -m experiments.compare
 
+# scripts/browser.sh finds Chromium for the browser tests, installs Debian's when root/sudo and apt-get allow,
+# else they are skipped with one line (a failure under CI=true).
 test: $(STAMP)
+	@sh scripts/browser.sh >/dev/null
 	$(PY) -m pytest -q -n 2
 
 # Solara's usage telemetry off; a closed tab's session (and a run it left playing) ends after 60 s.
