@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=20_000)
     ap.add_argument("--new", type=int, default=100)
     ap.add_argument("--weeks", type=int, default=520)
-    ap.add_argument("--dir", type=Path, default=None, help="where to write the synthetic sweep (default: a temp folder)")
+    ap.add_argument("--dir", type=Path, default=None, help="where to write the synthetic sweep (default: temp folder)")
     ap.add_argument("--out", type=Path, default=Path("results/bench_store.json"))
     args = ap.parse_args(argv)
     if args.runs < 1 or args.new < 0 or args.weeks < 1:

@@ -155,7 +155,8 @@ def test_time_limit_kill_leaves_no_finished_looking_run_and_rerun_completes(tmp_
     sweep_dir = tmp_path / "timeout"
     grid = ["territory=mexico_states", "steps=9000", "policy=kingpin", "seed=7"]
     killed = ["hydra/launcher=slurm", "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=1",
-              "hydra.launcher.max_num_timeout=0", "hydra.launcher.signal_delay_s=0", "hydra.launcher.setup=['sleep 45']"]
+              "hydra.launcher.max_num_timeout=0", "hydra.launcher.signal_delay_s=0",
+              "hydra.launcher.setup=['sleep 45']"]
     proc = sweep(sweep_dir, *grid, *killed, check=False)
     assert proc.returncode != 0, proc.stdout[-3000:]
     (array_id, tasks), = arrays(sweep_dir).items()

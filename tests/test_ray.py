@@ -40,12 +40,13 @@ def ray_head(tmp_path_factory):
         if os.environ.get("CARTELSIM_RAY_REQUIRED") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    tmp = Path(tempfile_dir := tmp_path_factory.mktemp("ray"))
+    tmp = tmp_path_factory.mktemp("ray")
+    ray_tmp = Path("/tmp") / f"ray-{tmp.name}"  # Ray's session folder: short (socket paths are limited)
     port = _free_port()
     log = open(tmp / "head.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(ray), "start", "--head", "--block", "--num-cpus=2", f"--port={port}",
                              "--node-ip-address=127.0.0.1", "--include-dashboard=false", "--disable-usage-stats",
-                             f"--temp-dir={Path('/tmp') / ('ray-' + tempfile_dir.name)}"],
+                             f"--temp-dir={ray_tmp}"],
                             stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
     address = f"127.0.0.1:{port}"
     try:
@@ -63,7 +64,7 @@ def ray_head(tmp_path_factory):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
-        shutil.rmtree(Path("/tmp") / ("ray-" + tempfile_dir.name), ignore_errors=True)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
 def sweep(sweep_dir: Path, *overrides: str) -> None:
