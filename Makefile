@@ -12,7 +12,7 @@ CANDIDATES := python3.13 python3.12 python3 \
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765
 
-.PHONY: run test app notebooks lab bench sensitivity validate calibrate resolution clean venv
+.PHONY: run test app notebooks lab bench bench-store cluster-test ray-test sensitivity validate calibrate resolution clean venv
 
 venv: $(STAMP)
 
@@ -33,7 +33,10 @@ $(STAMP): $(PY) pyproject.toml
 run: $(STAMP)
 	$(PY) -m experiments.compare
 
+# scripts/browser.sh finds Chromium for the browser tests, installs Debian's when root/sudo and apt-get allow,
+# else they are skipped with one line (a failure under CI=true).
 test: $(STAMP)
+	@sh scripts/browser.sh >/dev/null
 	$(PY) -m pytest -q -n 2
 
 # Solara's usage telemetry off; a closed tab's session (and a run it left playing) ends after 60 s.
@@ -52,6 +55,20 @@ notebooks lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+
+# the results store with 20,000 synthetic finished runs: time and peak memory of collect (README, Running on a cluster)
+bench-store: $(STAMP)
+	$(PY) -m experiments.bench_store
+
+# a private single-node SLURM cluster (installs slurm-wlm, slurmdbd, munge, mariadb-server with apt when missing),
+# the tests marked cluster, then every daemon it started stopped by PID
+cluster-test: $(STAMP)
+	bash scripts/cluster.sh
+
+# installs the ray extra into .venv, starts a local Ray head (2 CPUs) for the tests marked ray, stops it
+ray-test: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,ray]'
+	CARTELSIM_RAY_REQUIRED=1 RAY_AUTH_MODE=disabled $(PY) -m pytest -q -p no:cacheprovider --durations=0 -s -m ray tests/test_ray.py
 
 sensitivity: $(STAMP)
 	$(PY) -m experiments.sensitivity

@@ -23,6 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+import hydra_plugins.cartelsim_launchers as resuming_launchers
 import sim
 from sim import CartelModel, ParamError
 
@@ -31,7 +32,14 @@ from .config import register, sample_values, to_params, without_hydra
 from .store import FILES_KEY, NODES, SUMMARY, TIMESERIES, check_run, checksums, clean_partials
 
 register()
+resuming_launchers.register()
 log = logging.getLogger("cartelsim")
+
+
+def finished_before(out_dir: Path, config: dict, status=None) -> bool:
+    """Whether ``out_dir`` holds a finished run of exactly ``config`` (the model's resolved config)."""
+    status = status or check_run(out_dir)
+    return status.finished and status.summary.get("config") == config
 
 
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
@@ -42,7 +50,7 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     quiet_mesa()
     status = check_run(out_dir)
     config = OmegaConf.to_container(without_hydra(cfg), resolve=True)
-    if status.finished and status.summary.get("config") == config:
+    if finished_before(out_dir, config, status):
         log.info(f"{out_dir}: finished before with the same configuration, skipped")
         return status.summary
     if status.finished:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +23,35 @@ def make(**kwargs) -> CartelModel:
 @pytest.fixture
 def small_model() -> CartelModel:
     return make(policy="kingpin", steps=104)
+
+
+BROWSER_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "browser.sh"
+
+
+def find_chromium() -> tuple[str, str, bool]:
+    """(path or "", the script's last message, fail) from scripts/browser.sh, the one place that looks."""
+    proc = subprocess.run(["sh", str(BROWSER_SCRIPT), "--no-install"], capture_output=True, text=True, timeout=60)
+    message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no Chromium found"
+    return proc.stdout.strip(), message, proc.returncode != 0
+
+
+def pytest_collection_modifyitems(config, items):
+    """No browser (and not CI): every browser test is marked skipped with the script's one line, which
+    pytest's summary then shows once per file."""
+    browser_tests = [item for item in items if "chromium" in getattr(item, "fixturenames", ())]
+    if not browser_tests:
+        return
+    path, message, fail = find_chromium()
+    if not path and not fail:
+        for item in browser_tests:
+            item.add_marker(pytest.mark.skip(reason=message))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium binary for browser tests (``make test`` runs scripts/browser.sh first, which installs
+    Debian's chromium when it may). None found: skipped (above), or a failure under ``CI=true``."""
+    path, message, fail = find_chromium()
+    if fail or not path:
+        pytest.fail(message)
+    return path

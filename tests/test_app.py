@@ -1,7 +1,8 @@
 """The interactive page (``make app``): its model wrapper, its figures, and the page in a real browser.
 
 The browser test starts the page the way ``make app`` does, opens it in headless Chromium (Debian's
-``chromium``, installed by ``.ci/run``; ``CARTELSIM_CHROMIUM`` names another binary), clicks Step and
+``chromium``, found or installed by ``scripts/browser.sh``; ``CARTELSIM_CHROMIUM`` names another binary;
+skipped when none is found, except under ``CI=true``), clicks Step and
 the leader-removal button, checks that the plots changed, and saves a screenshot to
 ``outputs/app/page.png``.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -173,14 +173,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _chromium() -> str:
-    path = os.environ.get("CARTELSIM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("no Chromium for the page's browser test: install Debian's 'chromium' package "
-                    "(.ci/run does) or set CARTELSIM_CHROMIUM to a Chromium or Chrome binary")
-    return path
-
-
 SERVER_LOG: dict[str, object] = {}  # the page server's terminal output, read by the tests
 
 
@@ -217,11 +209,11 @@ def _plots(page) -> list[bytes]:
     return [images.nth(i).screenshot() for i in range(images.count())]
 
 
-def test_page_in_a_real_browser(server):
+def test_page_in_a_real_browser(chromium, server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:  # launch() starts Chromium on a new, empty profile
-        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server)
@@ -287,12 +279,12 @@ def _choose(page, label: str, option: str) -> None:
     page.locator(".v-menu__content:visible .v-list-item").filter(has_text=option).first.click()
 
 
-def test_page_preset_selector_download_and_national_step_in_a_browser(server):
+def test_page_preset_selector_download_and_national_step_in_a_browser(chromium, server):
     from playwright.sync_api import expect, sync_playwright
 
     kingpin = app.POLICIES["kingpin"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
             page.goto(server)

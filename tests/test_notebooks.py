@@ -79,14 +79,14 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def test_jupyterlab_opens_a_notebook_and_runs_its_cells(lab):
+def test_jupyterlab_opens_a_notebook_and_runs_its_cells(chromium, lab):
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_app import CHROMIUM_FLAGS, _chromium
+    from tests.test_app import CHROMIUM_FLAGS
 
     url, token = lab
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/lab/tree/01_first_simulation.py?token={token}")
