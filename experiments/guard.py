@@ -34,7 +34,9 @@ ALLOWED_TARGETS = ("experiments.callbacks.SweepProgress",)
 ALLOWED_TARGET_PREFIXES = ("hydra_plugins.",)
 # Hydra keys that may be added with '+' (launcher and sweeper settings, e.g. Ray's init.num_cpus)
 ADDABLE_HYDRA = ("hydra.launcher.", "hydra.sweeper.")
-GROUP_KEYS = ("territory", "policy", "scenario", "experiment")
+# config groups: the presets registered from sim.params and every folder of conf/ (experiment, resolution, ...)
+GROUP_KEYS = tuple(sorted({"territory", "policy", "scenario"} | {
+    p.name for p in config.CONF_DIR.iterdir() if p.is_dir() and p.name != "hydra"}))
 
 
 def _target_ok(target: Any) -> bool:
