@@ -22,6 +22,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from sim import ParamError
+from sim.metrics import CAUSES
 from sim.params import POLICIES
 
 from . import build, compose, figures, io
@@ -41,7 +42,8 @@ def _run(policy: str, seed: int, territory: str, steps: int) -> tuple[pd.DataFra
     model = build([f"policy={policy}", f"seed={seed}", f"territory={territory}", f"steps={steps}"])
     ts = model.run()
     summary = model.summary()
-    row = {"policy": policy, "seed": seed, **{name: summary[key] for name, key in OUTCOMES.items()}}
+    row = {"policy": policy, "seed": seed, **{name: summary[key] for name, key in OUTCOMES.items()},
+           **{f"share_{cause}": summary[f"homicide_share_{cause}"] for cause in CAUSES}}
     return ts.assign(policy=policy, seed=seed), row
 
 
@@ -58,6 +60,15 @@ def format_table(stats: pd.DataFrame) -> str:
         cells = [f"{row[(n, 'mean')]:>14,.1f} ± " + (f"{row[(n, 'std')]:<7,.1f}" if row[(n, 'std')] == row[(n, 'std')]
                                                       else f"{'n/a':<7}") for n in OUTCOMES]
         lines.append(f"{policy:<11}" + "".join(f"{c:>24}" for c in cells) + f"{int(row[('seeds', 'n')]):>7}")
+    return "\n".join(lines)
+
+
+def format_causes(runs: pd.DataFrame, order: list[str]) -> str:
+    """Mean share (%) of the last year's homicides from each cause, one row per policy."""
+    shares = runs.groupby("policy")[[f"share_{c}" for c in CAUSES]].mean().reindex(order) * 100
+    lines = [f"{'policy':<11}" + "".join(f"{c:>12}" for c in CAUSES)]
+    for policy, row in shares.iterrows():
+        lines.append(f"{policy:<11}" + "".join(f"{row[f'share_{c}']:>11.1f}%" for c in CAUSES))
     return "\n".join(lines)
 
 
@@ -103,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nEnd of run, mean ± standard deviation across {args.seeds} seeds "
           f"({args.territory}, {args.steps} weeks; homicides: last {min(52, args.steps)} weeks):\n")
     print(format_table(stats))
+    print("\nShare of the last year's homicides by cause, mean across seeds (members: killed in fights;"
+          " bystanders: residents shot in fights; predation: residents killed by cells; leaders: killed by the"
+          " state; background: not tied to organised crime, an input):\n")
+    print(format_causes(runs, policies))
     few = figures.few_seeds_text(args.seeds, "standard deviations and the figure's 95% bands")
     if few:
         print(f"\nNote: {few}.")
