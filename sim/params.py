@@ -234,7 +234,7 @@ class CourtParams:
     max_pretrial_weeks: int = ranged(104, 1, 5200)  # weeks a person can wait for trial before release untried; Constitution of Mexico, art. 20 B IX (pretrial detention at most two years)
     ordinary_arrest_share: float = unit(0.5)  # share of homicides not tied to organised crime in which a suspect is arrested and charged; assumed (ordinary homicides are cleared more often than cartel killings)
     capacity_gain: float = ranged(0.5, 0, 100)  # capacity multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
-    conviction_base: float = unit(0.5)  # P(conviction) of a person tried, with no corruption; calibrated to homicide impunity of 90-95% (Impunidad Cero 2016-2021)
+    conviction_base: float = unit(0.8)  # P(conviction) of a person tried, with no corruption (local corruption lowers it); calibrated to homicide impunity of 90-95% (Impunidad Cero 2016-2021) in the hindcast; most first-instance sentences in Mexico are convictions (INEGI, Censo Nacional de Impartición de Justicia Estatal)
     rule_of_law_gain: float = ranged(0.3, 0, 100)  # conviction multiplier gained per US$ 100 M/yr of rule-of-law spending; assumed
     sentence_weeks: int = ranged(260, 1, 5200)  # prison term of every convict, weeks (5 years); assumed
     return_to_crime: float = unit(0.8)  # share of released or acquitted who rejoin a cell; assumed
