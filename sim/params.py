@@ -221,7 +221,7 @@ class PoliceParams:
     bribe_effect: float = ranged(0.02, 0, 10)  # corruption gained per US$ M of bribes per 1M residents per week; assumed
     vetting_effect: float = unit(0.002)  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
     deterrence: float = ranged(0.3, 0, 100)  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
-    base_leader_share: float = unit(0.3)  # share of the domestic base force hunting leaders (the federal doctrine since December 2006, before Merida funding); calibrated to a few leaders removed a year under `none` (assumed pre-2008 rate)
+    base_leader_share: float = unit(0.3)  # share of the domestic base force hunting leaders under every preset (the federal doctrine since December 2006, before Merida funding); assumed: no published pre-2008 capture rate was found; it removes about 0.3 leaders a year under `none` (national, make run), a candidate for calibration
     units_per_target: int = ranged(10, 1, 10_000)  # units assigned to each hunted leader (the largest groups' leaders first); assumed
     kill_share: float = unit(0.1)  # share of police leader removals that end in the leader's death; assumed
 
