@@ -40,7 +40,7 @@ import pandas as pd
 
 from sim import CartelModel
 from sim.exploration import LEVERS, OUTCOMES, UNCERTAINTIES, Input, measure, plain, preset_levers, to_keywords
-from sim.params import POLICIES, TERRITORIES, Params, ParamError, from_kwargs
+from sim.params import POLICIES, TERRITORIES, ParamError, Params, from_kwargs
 
 with warnings.catch_warnings():  # "ipyparallel not installed": that evaluator is not used here
     warnings.simplefilter("ignore", UserWarning)

@@ -26,7 +26,8 @@ def interdiction(maximum: float, spend_musd: float, half_musd: float) -> float:
 def weekly_flows(model: CartelModel) -> None:
     """Set this week's gun supply (guns) and each node's drug revenue and extortion (US$ M)."""
     s = model.p.scenario
-    model.gun_supply = float(model.world["flows"].poisson(s.gun_inflow * model.scale / 52.0 * (1.0 - model.gun_interdiction)))
+    guns = s.gun_inflow * model.scale / 52.0 * (1.0 - model.gun_interdiction)
+    model.gun_supply = float(model.world["flows"].poisson(guns))
     held = model.members_at > 0
     weight = model.value * held
     total = weight.sum()

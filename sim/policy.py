@@ -128,7 +128,8 @@ def schedule_leader_removal(model: CartelModel, group: int | str = "largest", mo
     if not (group == "largest" or (isinstance(group, int) and not isinstance(group, bool) and group >= 0)):
         raise ParamError("interventions.group", group, "'largest' or a group id >= 0")
     if model.week + 1 > model.p.steps:
-        raise ParamError("interventions.at_step", model.week + 1, f"a week in 1..{model.p.steps} (steps): the run is over")
+        raise ParamError("interventions.at_step", model.week + 1,
+                         f"a week in 1..{model.p.steps} (steps): the run is over")
     iv = Intervention(kind="remove_leader", group=group, at_step=model.week + 1, mode=mode)
     model.p.interventions.append(iv)
     return iv

@@ -150,8 +150,8 @@ def test_scancel_mid_run_leaves_no_finished_looking_run_and_rerun_submits_only_t
 
 def test_time_limit_kill_leaves_no_finished_looking_run_and_rerun_completes(tmp_path):
     """SLURM's limit is whole minutes and is enforced up to 30 s late: the job waits 45 s before its run
-    (``setup``), so its simulation (a national century, over a minute) is under way when the 1-minute limit kills it (60-92 s); the
-    re-run, with a longer limit, completes it."""
+    (``setup``), so its simulation (a national century, over a minute) is under way when the 1-minute limit
+    kills it (60-92 s); the re-run, with a longer limit, completes it."""
     sweep_dir = tmp_path / "timeout"
     grid = ["territory=national", "steps=5200", "policy=kingpin", "seed=7"]  # 100 years (the longest run allowed)
     killed = ["hydra/launcher=slurm", "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=1",
