@@ -104,10 +104,8 @@ def fight(model: CartelModel) -> None:
     kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
     for k in np.flatnonzero(deaths):
         model.kill_members(ops[k], int(deaths[k]))
-    residents = model.residents[node]
     fire = np.minimum(guns, m) * np.bincount(a, weights=exposure, minlength=len(ops))
-    lam = cp.bystander_rate * level * fire * residents / np.maximum(residents + model.members_at[node], 1.0)
-    shot = model.world["bystanders"].poisson(lam)
+    shot = model.world["bystanders"].poisson(bystanders_expected(model, node, fire, level))
     for k in np.flatnonzero(shot):
         kills[k] += spill(model, int(node[k]), int(shot[k]))
     charge(ops, kills, rng)
@@ -117,6 +115,14 @@ def fight(model: CartelModel) -> None:
     for k in np.flatnonzero(beaten):
         if ops[k].active:
             withdraw(model, ops[k])
+
+
+def bystanders_expected(model: CartelModel, nodes: np.ndarray, fire: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Expected residents shot at ``nodes`` by ``fire`` armed men at fight intensity ``level``:
+    bystander_rate x level x fire x r / (r + M), r residents and M members at the node."""
+    residents = model.residents[nodes]
+    people = np.maximum(residents + model.members_at[nodes], 1.0)
+    return model.p.cartels.bystander_rate * level * fire * residents / people
 
 
 def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator) -> None:

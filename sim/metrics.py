@@ -75,6 +75,16 @@ CAUSES = ("members", "bystanders", "predation", "leaders", "background")  # homi
 NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups")
 
 
+def concentration(sizes: np.ndarray) -> tuple[float, float, float]:
+    """Effective groups (1 / Herfindahl of member shares), the largest's and the ten largest groups'
+    share of members, from the groups' sizes (all 0 when there are no members)."""
+    total = sizes.sum()
+    if total <= 0:
+        return 0.0, 0.0, 0.0
+    shares = sizes / total
+    return float(1.0 / np.square(shares).sum()), float(shares.max()), float(np.sort(shares)[-10:].sum())
+
+
 class Recorder:
     """Computes the weekly outcomes and keeps the node table when asked to."""
 
@@ -100,11 +110,7 @@ class Recorder:
         model.guns_total = float(sum(o.guns for o in ops))
         sizes = np.array([g.members for g in model.groups.values() if g.alive], dtype=np.float64)
         model.groups_active = len(sizes)
-        total = sizes.sum()
-        shares = sizes / total if total > 0 else sizes
-        model.effective_groups = float(1.0 / np.square(shares).sum()) if total > 0 else 0.0
-        model.largest_group_share = float(shares.max()) if total > 0 else 0.0
-        model.top10_group_share = float(np.sort(shares)[-10:].sum()) if total > 0 else 0.0
+        model.effective_groups, model.largest_group_share, model.top10_group_share = concentration(sizes)
         model.leaderless_groups = sum(1 for g in model.groups.values() if g.alive and g.headless)
         model.backlog = sum(c.waiting for c in model.courts)
         model.prisoners = sum(c.imprisoned for c in model.courts)

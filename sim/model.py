@@ -356,19 +356,22 @@ class CartelModel(mesa.Model):
         }
 
     def _summary_at_start(self) -> dict[str, Any]:
-        """The summary before any week has run: flows 0, stocks as built."""
+        """The summary before any week has run, with the same keys: flows 0, stocks as built."""
+        from .metrics import CAUSES, concentration
+
         sizes = np.array([g.size for g in self.groups.values() if g.alive], dtype=np.float64)
-        total = sizes.sum()
-        shares = sizes / total if total > 0 else sizes
+        effective, largest, _ = concentration(sizes)
+        members = int(sum(o.members for o in self.active_operators()))
         return {
             "seed": self.p.seed, "weeks": 0, "homicides_last_year": 0, "homicides_total": 0,
-            "homicide_rate_last_year": 0.0,
-            "members": int(sum(o.members for o in self.active_operators())),
-            "groups_active": len(sizes),
-            "effective_groups": float(1.0 / np.square(shares).sum()) if total > 0 else 0.0,
-            "largest_group_share": float(shares.max()) if total > 0 else 0.0,
+            "homicide_rate_last_year": 0.0, "members": members, "groups_active": len(sizes),
+            "effective_groups": effective, "largest_group_share": largest,
             "splinters_total": 0, "leaders_removed_total": 0, "operators_arrested_total": 0,
             "recruits_last_year": 0, "impunity": 1.0, "contested_plazas": len(self.contested_nodes()),
+            "population": float(self.population.sum()),
+            "members_per_100k": float(members / self.population.sum() * 1e5),
+            "homicide_convictions_last_year": 0, "backlog": sum(c.waiting for c in self.courts),
+            **{f"homicide_share_{cause}": 0.0 for cause in CAUSES},
             "interventions": self.events,
         }
 

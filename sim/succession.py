@@ -135,16 +135,16 @@ def update(model: CartelModel) -> None:
 def _succession_fight(model: CartelModel, group: Group, rng: np.random.Generator) -> None:
     """Cells of a leaderless group clash: each loses members in proportion to its disloyalty, and
     its armed men shoot bystanders as in a fight with rivals (:mod:`sim.conflict`)."""
-    from .conflict import force_multiplier, intensity, spill
+    from .conflict import bystanders_expected, force_multiplier, intensity, spill
 
     cp = model.p.cartels
     for op in list(group.plazas.values()):
         if op.members <= 0:
             continue
-        level = float(intensity(model, np.array([op.node]))[0]) * cp.internal_violence * (1.0 - op.loyalty)
-        q = cp.lethality * level * force_multiplier(model, op)
+        node = np.array([op.node])
+        level = intensity(model, node) * cp.internal_violence * (1.0 - op.loyalty)
+        q = cp.lethality * float(level[0]) * force_multiplier(model, op)
         deaths = model.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
-        residents = model.residents[op.node]
-        exposure = residents / max(residents + model.members_at[op.node], 1.0)
-        shot = int(model.world["bystanders"].poisson(cp.bystander_rate * level * min(op.guns, op.members) * exposure))
+        armed = np.array([min(op.guns, op.members)])
+        shot = int(model.world["bystanders"].poisson(bystanders_expected(model, node, armed, level))[0])
         op.open_homicides += deaths + spill(model, op.node, shot)
