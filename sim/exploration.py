@@ -88,8 +88,8 @@ UNCERTAINTIES: tuple[Input, ...] = (
           "calibrated 0.51 but weakly identified (one target: ~80 groups in 2011)"),
     Input("police.corruption_mean", 0.1, 0.6, "share (0-1)",
           "assumed 0.3; no comparable national measure (Cienfuegos case, seed article)"),
-    Input("court.capacity_per_million", 1.0, 8.0, "cases per million residents a week",
-          "calibrated 3.0 to backlogs (México Evalúa); state courts differ several-fold"),
+    Input("court.capacity_per_million", 0.5, 4.0, "persons tried per million residents a week",
+          "calibrated 1.1 so that baseline arrests fill the courts (México Evalúa); state courts differ several-fold"),
     Input("community.prevention_effect", 0.2, 0.6, "max cut of recruitment",
           "Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%); weaker replications down to -20%"),
 )
