@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,17 @@ def chromium() -> str:
     if fail or not path:
         pytest.fail(message)
     return path
+
+
+def wait_until_serving(proc: subprocess.Popen, url: str, log, what: str, seconds: float = 90) -> None:
+    """Poll ``url`` until it answers; fail with the server's log if ``proc`` dies or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"{what} did not start:\n{log.read().decode()[-3000:]}")
+            time.sleep(0.5)

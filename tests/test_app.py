@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,8 @@ import pytest
 
 from experiments import app
 from sim.params import ParamError
+
+from .conftest import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "outputs" / "app" / "page.png"
@@ -186,17 +187,8 @@ def server():
                              "--port", str(port), "--no-open", "--production"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **APP_ENV})
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
     try:
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"the page's server did not start:\n{log.read().decode()[-3000:]}")
-                time.sleep(0.5)
+        wait_until_serving(proc, url, log, "the page's server")
         yield url
     finally:
         proc.terminate()

@@ -47,9 +47,8 @@ def lab(tmp_path_factory):
     import subprocess
     import sys
     import tempfile
-    import time
-    import urllib.request
 
+    from tests.conftest import wait_until_serving
     from tests.test_app import _free_port
 
     port, token = _free_port(), secrets.token_hex(8)
@@ -61,17 +60,8 @@ def lab(tmp_path_factory):
                              f"--IdentityProvider.token={token}"], cwd=tempfile.gettempdir(), stdout=log,
                             stderr=subprocess.STDOUT, env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"JupyterLab did not start:\n{log.read().decode()[-3000:]}")
-                time.sleep(0.5)
+        wait_until_serving(proc, f"{url}/api/status?token={token}", log, "JupyterLab")
         yield url, token
     finally:
         proc.terminate()

@@ -52,9 +52,10 @@ def _value(draw, tp, r):
         return draw(st.integers(int(lo), int(r.hi)))
     hi = r.hi if not r.hi_open else r.hi * (1 - 1e-9)
     # both ends and points spread on a log scale, so tiny and huge values are drawn as often as middling ones
+    ends = st.sampled_from([lo, hi])
     if lo > 0:
-        return draw(st.one_of(st.sampled_from([lo, hi]), st.floats(math.log10(lo), math.log10(hi)).map(lambda e: 10**e)))
-    return draw(st.one_of(st.sampled_from([lo, hi]), st.floats(lo, hi), st.floats(-8, math.log10(hi)).map(lambda e: 10**e)))
+        return draw(st.one_of(ends, st.floats(math.log10(lo), math.log10(hi)).map(lambda e: 10**e)))
+    return draw(st.one_of(ends, st.floats(lo, hi), st.floats(-8, math.log10(hi)).map(lambda e: 10**e)))
 
 
 @st.composite
