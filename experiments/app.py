@@ -40,7 +40,7 @@ from mesa.visualization.utils import force_update, update_counter
 from sim import CartelModel
 from sim.exploration import LEVERS, PILLARS, to_keywords
 from sim.params import POLICIES, TERRITORIES
-from sim.policy import schedule_leader_removal
+from sim.interventions import schedule_leader_removal
 
 from . import page_plots
 from .figures import draw_territory

@@ -14,6 +14,7 @@ import typing
 from pathlib import Path
 
 from sim import exploration, params
+from sim.interventions import Intervention
 
 from . import io
 
@@ -22,15 +23,19 @@ GROUPS = {  # config key -> dataclass
     "": params.Params, "territory": params.TerritoryParams, "policy": params.PolicyParams,
     "policy.shares": params.Shares, "scenario": params.ScenarioParams, "cartels": params.CartelParams,
     "community": params.CommunityParams, "police": params.PoliceParams, "court": params.CourtParams,
-    "border": params.BorderParams, "output": params.OutputParams, "interventions[]": params.Intervention,
+    "border": params.BorderParams, "output": params.OutputParams, **{f"interventions[kind={kind}]": cls for kind, cls in Intervention.KINDS.items()},
 }
 LINE = re.compile(r"^\s+(\w+): [^=]+= (.+?)\s+# (.+)$")
 
 
 def comments(cls: type) -> dict[str, str]:
-    """Field name -> its trailing comment in the source of ``cls``."""
-    out = {}
-    for line in inspect.getsource(cls).splitlines():
+    """Field name -> its trailing comment in the source of ``cls`` (or the ``doc`` of a field made in code)."""
+    out = {f.name: f.metadata["doc"] for f in dataclasses.fields(cls) if f.metadata.get("doc")}
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):  # made in code (sim.params.Shares, from the pillar registry)
+        return out
+    for line in source.splitlines():
         m = LINE.match(line)
         if m:
             out[m.group(1)] = m.group(3)

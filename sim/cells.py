@@ -68,7 +68,7 @@ def update(model: CartelModel) -> None:
     recruits = np.floor(recruits * scale[node])
     p_exit = np.minimum(cp.saturation * members_at[node] / model.capacity[node], 1.0)
     exits = rng.binomial(m.astype(np.int64), p_exit).astype(np.float64)
-    np.add.at(model.residents, node, exits - recruits)
+    model.people.recruit(node, recruits, exits)
     m += recruits - exits
     model.recruits += int(recruits.sum())
 

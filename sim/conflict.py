@@ -103,7 +103,7 @@ def fight(model: CartelModel) -> None:
     deaths = rng.binomial(m.astype(np.int64), q)
     kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
     for k in np.flatnonzero(deaths):
-        model.kill_members(ops[k], int(deaths[k]))
+        model.people.kill_members(ops[k], int(deaths[k]))
     fire = np.minimum(guns, m) * np.bincount(a, weights=exposure, minlength=len(ops))
     shot = model.world["bystanders"].poisson(bystanders_expected(model, node, fire, level))
     for k in np.flatnonzero(shot):
@@ -154,8 +154,8 @@ def spill(model: CartelModel, node: int, victims: int) -> int:
     killed = 0
     if away:
         for k, n in zip(*np.unique(rng.choice(nbrs, size=away), return_counts=True)):
-            killed += model.kill_civilians(int(k), int(n), "bystanders")
-    return killed + model.kill_civilians(node, victims - away, "bystanders")
+            killed += model.people.kill_civilians(int(k), int(n), "bystanders")
+    return killed + model.people.kill_civilians(node, victims - away, "bystanders")
 
 
 def predation(model: CartelModel) -> None:
@@ -174,7 +174,7 @@ def predation(model: CartelModel) -> None:
     victims = rng.poisson(lam)
     killed = np.zeros(len(ops))
     for k in np.flatnonzero(victims):
-        killed[k] = model.kill_civilians(int(node[k]), int(victims[k]), "predation")
+        killed[k] = model.people.kill_civilians(int(node[k]), int(victims[k]), "predation")
     charge(ops, killed, rng)
 
 

@@ -2,7 +2,7 @@
 
 A group's command runs from its leader through its operators (one per plaza, :class:`MiddleOperator`)
 to their crews: a cell of m members has ceil(m / ``crew_size``) crews, each under a boss. When the
-police arrest a crew boss (:meth:`sim.agents.Police.step`), the boss and ``Poisson(boss_crew)``
+police arrest a crew boss (:meth:`sim.pillars.disruption.Police.step`), the boss and ``Poisson(boss_crew)``
 associates go to court and the rest of the crew faces a local succession (Phillips 2015: arresting
 mid-level operators weakens a group's capacity; Jones 2013: lieutenants hold their own crews):
 
@@ -38,7 +38,7 @@ def lose_boss(model: CartelModel, op: MiddleOperator, state_rng: np.random.Gener
     taken = min(crew, 1 + int(state_rng.poisson(model.p.police.boss_crew)))
     model.operators_arrested += 1
     op.cash *= 1.0 - crew / max(op.members, 1)  # the crew's share of the cell's cash is seized
-    model.arrest(op, taken)
+    model.people.arrest(op, taken)
     left = min(crew - taken, op.members)
     if left > 0:
         local_succession(model, op, left)
@@ -123,4 +123,4 @@ def _splinter(model: CartelModel, op: MiddleOperator, crew: int) -> None:
 
 def _go_home(model: CartelModel, op: MiddleOperator, crew: int) -> None:
     _take(op, crew)
-    model.residents[op.node] += crew
+    model.people.go_home(op.node, crew)

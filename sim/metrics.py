@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
+from .people import CAUSES  # noqa: F401  (homicides_<cause> sum to homicides; read from here by the reports)
+
 if TYPE_CHECKING:
     from .model import CartelModel
 
@@ -70,7 +72,6 @@ COLUMNS = {
     "crews_dissolved": "crews_dissolved",
 }
 
-CAUSES = ("members", "bystanders", "predation", "leaders", "background")  # homicides_<cause> sum to homicides
 
 NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups")
 
@@ -103,7 +104,10 @@ class Recorder:
     def measure(self, model: CartelModel) -> None:
         ops = model.active_operators()
         model.homicides_total = int(model.homicides.sum())
+        for cause, n in model.people.killed.items():
+            setattr(model, f"{cause}_killed", n)
         model.civilians_killed = model.bystanders_killed + model.predation_killed
+        model.members_arrested = model.people.arrested
         for outcome, count in model.crews.items():
             setattr(model, f"crews_{outcome}", count)
         model.members_total = int(sum(o.members for o in ops))

@@ -2,17 +2,19 @@
 
 One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
 
-1. timed interventions fire (:func:`sim.policy.intervene`);
-2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`);
+1. timed interventions act (:func:`sim.interventions.fire`);
+2. border flows: guns south, drug revenue north (:func:`sim.pillars.border.weekly_flows`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
-5. police units are deployed (:func:`sim.policy.deploy`); their presence deters fights;
+5. police and armed-forces units are deployed (:func:`sim.pillars.disruption.deploy`); their presence
+   deters fights;
 6. fights in contested plazas (:func:`sim.conflict.fight`);
 7. successions: leaderless groups fight, split, or settle (:func:`sim.succession.update`);
-8. operators abandon lost plazas or defect (``MiddleOperator.decide_all``, random order); police arrest
+8. operators abandon lost plazas or defect (``MiddleOperator.decide_all``, random order); units arrest
    where they stand (``Police.step``, in deployment order);
 9. courts try cases and release prisoners (``Court.step``);
-10. predation and background homicides; communities update (``Community.update_all``);
+10. predation and background homicides (:mod:`sim.people`); communities and corruption update
+    (:func:`sim.pillars.prevention.update_communities`, :func:`sim.pillars.rule_of_law.update_corruption`);
 11. outcomes are recorded (:class:`sim.metrics.Recorder`).
 
 Random streams: one root seed spawns three independent seed sequences (numpy ``SeedSequence.spawn``):
@@ -36,9 +38,11 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from . import border, cells, conflict, policy, succession, territory
-from .agents import CartelLeader, Community, Court, MiddleOperator, Police
+from . import cells, conflict, interventions, succession, territory
+from .agents import CartelLeader, MiddleOperator
 from .groups import Group
+from .people import People
+from .pillars import apply_levers, border, disruption, prevention, rule_of_law
 from .metrics import Recorder
 from .params import ParamError, Params, from_dict, from_kwargs, national_population, to_dict
 from .streams import POLICY, WORLD, Streams
@@ -112,7 +116,6 @@ class CartelModel(mesa.Model):
         self.grid = Network(self.territory, random=self.random, layout=None)
         self._init_nodes()
         self._init_counters()
-        policy.apply_levers(self)
         self._init_agents()
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.collector
@@ -157,10 +160,9 @@ class CartelModel(mesa.Model):
         capacity = cp.capacity_per_capita * self.population * (1 + cp.capacity_value_weight * self.value)
         self.capacity = np.maximum(capacity, 1.0)  # members the node sustains
         self.plaza_capacity = self.capacity / self.plazas_in  # members one municipality-sized plaza of it sustains
-        self.residents = np.round(self.population)
+        self.people = People(self, np.round(self.population))
         self.neighbours = [list(g.neighbors(i)) for i in range(n)]
         self.plazas: list[dict[int, MiddleOperator]] = [{} for _ in range(n)]
-        self.homicides = np.zeros(n, np.int64)
         self.violence_recent = np.zeros(n)
         self.bribes = np.zeros(n)
         self.units_at = np.zeros(n, np.int64)
@@ -171,32 +173,21 @@ class CartelModel(mesa.Model):
         self.leaders_at: dict[int, list[CartelLeader]] = {}
 
     def _init_counters(self) -> None:
-        self.dead = 0
         self.groups: dict[int, Group] = {}  # groups alive
         self.all_groups: dict[int, Group] = {}  # every group that ever existed (genealogy)
         self._next_gid = 0
         self.events: list[dict] = []
+        self.operations: dict[int, tuple[np.ndarray, list]] = {}  # running operations: id -> (nodes, units)
         self.gun_supply = 0.0
         self._reset_week()
 
     def _init_agents(self) -> None:
-        p, g = self.p, self.territory
-        states: dict[str, list[int]] = {}
         for i in range(self.n_nodes):
-            states.setdefault(g.nodes[i].get("state", "all"), []).append(i)
-            Community(self, i)
-        self.courts: list[Court] = []
-        self.state_of = np.zeros(self.n_nodes, np.int64)
-        for k, (name, nodes) in enumerate(sorted(states.items())):
-            seat = max(nodes, key=lambda i: self.population[i])
-            self.courts.append(Court(self, name, seat, float(self.population[nodes].sum())))
-            self.state_of[nodes] = k
-        base = int(round(p.police.base_units_per_million * self.population.sum() / 1e6))
-        funded = int(round(self.funded_units * self.scale))
-        self.police = [Police(self, funded=False) for _ in range(base)]
-        self.police += [Police(self, funded=True) for _ in range(funded)]
+            prevention.Community(self, i)
+        rule_of_law.open_courts(self)
+        apply_levers(self)  # every pillar's levers; staffs the units
         self._init_groups()
-        self._update_vulnerability()
+        prevention.update_vulnerability(self)
 
     def _init_groups(self) -> None:
         """Initial organisations: headquarters on high-value nodes, spread apart; each holds the
@@ -232,7 +223,7 @@ class CartelModel(mesa.Model):
             m = min(int(round(total * w)), int(self.residents[j] * self.p.community.youth_share))  # from the young
             if m < cp.retreat_fill * self.plaza_capacity[j]:
                 continue
-            self.residents[j] -= m
+            self.people.join(j, m)
             loyalty = float(np.clip(rng.normal(cp.loyalty_mean, 0.1), 0, 1))
             MiddleOperator(self, groups[nearest[j][1]], j, m, guns=float(m), loyalty=loyalty)
         for group in groups:
@@ -271,29 +262,29 @@ class CartelModel(mesa.Model):
             return
         self._reseed()
         self._reset_week()
-        policy.intervene(self)
+        interventions.fire(self)
         border.weekly_flows(self)
         cells.update(self)
         leaders = list(self._leaders())
         for k in self.world["leaders"].permutation(len(leaders)).tolist():
             leaders[k].step()
         self.census()
-        policy.deploy(self)
+        disruption.deploy(self)
         conflict.fight(self)
         succession.update(self)
         MiddleOperator.decide_all(self)
         self._bury_groups()
         self.census()
-        policy.locate_leaders(self)
+        disruption.locate_leaders(self)
         for unit in self.police:
             unit.step()
         for court in self.courts:
             court.step()
         self.census()
         conflict.predation(self)
-        self._background_homicides()
-        Community.update_all(self)
-        self._update_vulnerability()
+        self.people.background_homicides(self.p.scenario.background_homicide_rate, self.p.court.ordinary_arrest_share)
+        prevention.update_communities(self)
+        rule_of_law.update_corruption(self)
         self.violence_recent = 0.9 * self.violence_recent + 0.1 * self.homicides
         self.recorder.measure(self)
         if self.week >= self.p.steps:
@@ -379,13 +370,22 @@ class CartelModel(mesa.Model):
     # Bookkeeping used by the submodels (people are conserved: see people_total)
     # ------------------------------------------------------------------------------------------
     def _reset_week(self) -> None:
-        self.homicides = np.zeros(getattr(self, "n_nodes", 0), np.int64)
+        if hasattr(self, "people"):
+            self.people.new_week()
         self.recruits = self.splinters = self.leaders_removed = self.operators_arrested = 0
-        self.members_arrested = self.convictions = self.homicide_convictions = self.attacks = 0
+        self.convictions = self.homicide_convictions = self.attacks = 0
         self.released_untried = 0
-        self.members_killed = self.bystanders_killed = self.predation_killed = 0
-        self.background_killed = self.leaders_killed = 0
         self.crews = {"stayed": 0, "defected": 0, "splintered": 0, "dissolved": 0}
+
+    @property
+    def residents(self) -> np.ndarray:
+        """Residents per node (persons; read-only use: :class:`sim.people.People` moves them)."""
+        return self.people.residents
+
+    @property
+    def homicides(self) -> np.ndarray:
+        """This week's homicides per node."""
+        return self.people.homicides
 
     def _leaders(self) -> AgentSet:
         return self.agents_by_type.get(CartelLeader, AgentSet([], random=self.random))
@@ -417,96 +417,14 @@ class CartelModel(mesa.Model):
                 out[j] = max(cells_here.values(), key=lambda o: o.members).group.gid
         return out
 
-    def kill_members(self, op: MiddleOperator, deaths: int) -> int:
-        """Members of ``op``'s cell killed (a homicide each); returns how many died."""
-        deaths = min(deaths, op.members)
-        op.guns *= 1.0 - deaths / max(op.members, 1)
-        op.members -= deaths
-        self.homicides[op.node] += deaths
-        self.members_killed += deaths
-        self.dead += deaths
-        return deaths
-
-    def kill_civilians(self, node: int, victims: int, cause: str) -> int:
-        """Residents of ``node`` killed by cartel violence (``cause``: bystanders | predation); returns how many."""
-        victims = int(min(victims, self.residents[node]))
-        self.residents[node] -= victims
-        self.homicides[node] += victims
-        if cause == "bystanders":
-            self.bystanders_killed += victims
-        else:
-            self.predation_killed += victims
-        self.dead += victims
-        return victims
-
-    def arrest(self, op: MiddleOperator, persons: int) -> None:
-        """Members taken into custody: guns seized in proportion, a case filed with the state's court.
-
-        The arrested share of the cell takes the same expected share of the cell's unsolved homicides
-        with it as charges (rounded at random), so courts know which cases are homicides.
-        """
-        persons = min(persons, op.members)
-        if persons <= 0:
-            return
-        share = persons / op.members
-        charged = int(self.state["arrests"].binomial(op.open_homicides, share))
-        op.open_homicides -= charged
-        op.guns *= 1.0 - share
-        op.members -= persons
-        self.members_arrested += persons
-        self.courts[self.state_of[op.node]].file(op.node, op.group.gid, persons, charged)
-
-    def release(self, node: int, gid: int, persons: int) -> None:
-        """People leaving court or prison: a share rejoins a cell at their node, the rest go home.
-
-        ``gid`` -1: people charged with ordinary (non-cartel) homicides, who go home.
-        """
-        if persons <= 0:
-            return
-        back = 0 if gid < 0 else int(self.state["release"].binomial(persons, self.p.court.return_to_crime))
-        cells_here = self.plazas[node]
-        cell = cells_here.get(gid) or (max(cells_here.values(), key=lambda o: o.members) if cells_here else None)
-        if cell is None:
-            back = 0
-        else:
-            cell.members += back
-        self.residents[node] += persons - back
-
     def _bury_groups(self) -> None:
         """Groups that hold no plaza are gone; a leader without a group goes home."""
         for gid in [gid for gid, g in self.groups.items() if not g.alive]:
             group = self.groups.pop(gid)
             if group.leader is not None:
-                self.residents[group.leader.node] += 1
+                self.people.go_home(group.leader.node, 1)
                 group.leader.leave()
-
-    def _background_homicides(self) -> None:
-        """Homicides not tied to organised crime: an input rate on the simulated year's population.
-
-        Victims are drawn from their own stream, so they are the same under every policy. In a share
-        ``court.ordinary_arrest_share`` of them a suspect (a resident) is arrested and tried in the
-        state's court, competing for its capacity with cartel cases.
-        """
-        rate = self.p.scenario.background_homicide_rate / 1e5 / 52.0
-        victims = np.minimum(self.world["background"].poisson(rate * self.population), self.residents).astype(np.int64)
-        self.residents -= victims
-        self.homicides += victims
-        self.background_killed = int(victims.sum())
-        self.dead += self.background_killed
-        suspects = self.state["suspects"].binomial(victims, self.p.court.ordinary_arrest_share)
-        suspects = np.minimum(suspects, self.residents.astype(np.int64))
-        for j in np.flatnonzero(suspects).tolist():
-            self.residents[j] -= suspects[j]
-            self.courts[self.state_of[j]].file(j, -1, int(suspects[j]), int(suspects[j]))
-
-    def _update_vulnerability(self) -> None:
-        cp = self.p.community
-        base = (1 - cp.resilience_mean) * (1 - cp.opportunity_mean)
-        self.vulnerability = (1 - self.resilience) * (1 - self.opportunity) / base * (1 - self.prevention_cut)
 
     def people_total(self) -> int:
         """Residents + members + leaders + people in court or prison + the dead: constant in a run."""
-        leaders = sum(1 for g in self.groups.values() if g.leader is not None)
-        ops = self.active_operators()
-        return int(self.residents.sum() + sum(o.members for o in ops) + leaders
-                   + sum(c.waiting + c.imprisoned for c in self.courts) + self.dead)
+        return self.people.total()

@@ -14,87 +14,14 @@ and the value is a modelling choice, listed there as a candidate for sensitivity
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
-import numbers
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from .interventions import Intervention
+from .pillars import BUDGET_PILLARS, PILLARS
+from .schema import ParamError, build, check, check_ranges, range_of, ranged, to_dict, unit
+
 TARGETINGS = ("leaders", "operators", "violence")
-INTERVENTION_KINDS = ("remove_leader",)
-REMOVAL_MODES = ("capture", "kill")
-
-
-class ParamError(ValueError):
-    """A parameter value that is not allowed. ``str(err)`` is one line naming key, value and rule."""
-
-    def __init__(self, key: str, value: Any, allowed: str, unknown_key: bool = False):
-        self.key, self.value, self.allowed, self.unknown_key = key, value, allowed, unknown_key
-        if unknown_key:
-            super().__init__(f"unknown key '{key}' (set to {value!r}; allowed keys here: {allowed})")
-        else:
-            super().__init__(f"invalid value for '{key}': {value!r} (allowed: {allowed})")
-
-    def __reduce__(self):  # pickles (Mesa's batch_run with several processes sends it back to the parent)
-        return (type(self), (self.key, self.value, self.allowed, self.unknown_key))
-
-
-# --------------------------------------------------------------------------------------------------
-# Ranges: where each number has a meaning. Declared with the field (``ranged``), checked by validate(),
-# listed in docs/parameters.md. A numeric field declared without one gets DEFAULT_RANGE (>= 0, finite).
-# --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Range:
-    """Allowed values of one numeric key: ``lo``..``hi`` (ends open or closed), or one of ``also``."""
-
-    lo: float = 0.0
-    hi: float = math.inf
-    lo_open: bool = False  # True: lo itself is refused (the key divides, or 0 has no meaning)
-    hi_open: bool = False
-    also: tuple = ()  # single values allowed outside the interval (e.g. 0 = the builder's default)
-    hint: str = ""  # said when the value is refused (e.g. a unit)
-
-    def __contains__(self, value: float) -> bool:
-        if value in self.also:
-            return True
-        above = value > self.lo if self.lo_open else value >= self.lo
-        below = value < self.hi if self.hi_open else value <= self.hi
-        return above and below and math.isfinite(value)
-
-    def text(self, integer: bool = False) -> str:
-        """'a number in (0, 1]', 'an integer in 1..520', 'a number >= 0', ..."""
-        fmt = (lambda x: f"{int(x)}") if integer else (lambda x: f"{x:g}")
-        if integer and self.hi < math.inf:
-            lo = int(self.lo) + (1 if self.lo_open else 0)
-            body = f"an integer in {lo}..{fmt(self.hi)}"
-        elif self.hi == math.inf:
-            body = ("an integer" if integer else "a number") + (" > " if self.lo_open else " >= ") + fmt(self.lo)
-        else:
-            body = (f"a number in {'(' if self.lo_open else '['}{fmt(self.lo)}, {fmt(self.hi)}"
-                    f"{')' if self.hi_open else ']'}")
-        if self.also:
-            body = " or ".join(fmt(v) for v in self.also) + ", or " + body
-        return body + (f"; {self.hint}" if self.hint else "")
-
-
-DEFAULT_RANGE = Range()
-UNIT = Range(0.0, 1.0)  # probabilities, shares, indices in [0, 1]
-
-
-def ranged(default: Any, lo: float = 0.0, hi: float = math.inf, **kw: Any) -> Any:
-    """A dataclass field with its default and its :class:`Range` (``lo_open``, ``hi_open``, ``also``, ``hint``)."""
-    return field(default=default, metadata={"range": Range(lo, hi, **kw)})
-
-
-def unit(default: float, **kw: Any) -> Any:
-    """A field in [0, 1] (a probability, share or index); ``hi_open=True`` where 1 divides by zero."""
-    return ranged(default, 0.0, 1.0, **kw)
-
-
-def range_of(f: dataclasses.Field) -> Range:
-    return f.metadata.get("range", DEFAULT_RANGE)
-
 
 # --------------------------------------------------------------------------------------------------
 # Parameter groups
@@ -110,14 +37,9 @@ class TerritoryParams:
     edges_file: str = ""  # territory=files: CSV of land adjacency (a, b: node codes)
 
 
-@dataclass
-class Shares:
-    """Split of the yearly budget across the four Mérida pillars (fractions summing to 1)."""
-
-    disruption: float = unit(0.25)  # pillar 1, disrupt organised crime (police units, intelligence)
-    rule_of_law: float = unit(0.25)  # pillar 2, courts, prosecutors, vetting against corruption
-    border: float = unit(0.25)  # pillar 3, 21st-century border (interdiction of guns south, drugs north)
-    prevention: float = unit(0.25)  # pillar 4, resilient communities (youth and community prevention)
+Shares = dataclasses.make_dataclass(
+    "Shares", [(p.name, float, unit(p.share, doc=p.doc)) for p in PILLARS if not p.funded_from], module=__name__)
+Shares.__doc__ = "Split of the yearly budget across the Mérida pillars (fractions summing to 1; sim.pillars.PILLARS)."
 
 
 @dataclass
@@ -256,16 +178,6 @@ class OutputParams:
 
 
 @dataclass
-class Intervention:
-    """A timed event. ``remove_leader``: the leader of ``group`` is taken out during week ``at_step``."""
-
-    kind: str = "remove_leader"  # remove_leader
-    group: Any = "largest"  # 'largest' (most members when the event fires) or a group id
-    at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week in which it happens
-    mode: str = "capture"  # capture | kill
-
-
-@dataclass
 class Params:
     """All parameters of one run."""
 
@@ -349,85 +261,6 @@ PRESETS: dict[str, dict[str, Any]] = {"territory": TERRITORIES, "policy": POLICI
 # --------------------------------------------------------------------------------------------------
 # Building Params from nested dicts (Hydra) or keyword arguments (Mesa tools)
 # --------------------------------------------------------------------------------------------------
-def to_dict(obj: Any) -> Any:
-    """A dataclass (or list of them) as plain nested dicts and lists."""
-    return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
-
-
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    """The resolved annotations of a parameter dataclass (once: resolving them is slow)."""
-    return typing.get_type_hints(cls)
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar (``np.int64(3)``, ``np.float64(0.5)``, ``np.bool_(True)``) as its Python value."""
-    item = getattr(value, "item", None)
-    if item is not None and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
-        return item()
-    return value
-
-
-def _coerce(key: str, value: Any, tp: Any) -> Any:
-    """Check ``value`` against the annotated type ``tp``; ints are accepted where floats are, and
-    numpy scalars as the Python numbers they hold (samplers such as EMA's pass numpy integers)."""
-    if tp is Any:
-        return _plain(value)
-    value = _plain(value)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise ParamError(key, value, "true or false")
-    if tp is int:
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return int(value)  # numpy integers included
-        if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:  # exact as a float
-            return int(value)
-        raise ParamError(key, value, "an integer")
-    if tp is float:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            value = float(value)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ParamError(key, value, "a finite number")
-            return value
-        raise ParamError(key, value, "a number")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise ParamError(key, value, "a string")
-    raise ParamError(key, value, _type_name(tp))
-
-
-def _build(cls: type, data: Any, prefix: str) -> Any:
-    """Build dataclass ``cls`` from ``data`` (a mapping), starting from its defaults."""
-    if dataclasses.is_dataclass(data):
-        data = dataclasses.asdict(data)
-    if not isinstance(data, dict):
-        raise ParamError(prefix.rstrip("."), data, f"a mapping of {cls.__name__} fields")
-    hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise ParamError(prefix + unknown[0], data[unknown[0]], ", ".join(sorted(names)), unknown_key=True)
-    kwargs = {}
-    for name, value in data.items():
-        tp, key = hints[name], prefix + name
-        if dataclasses.is_dataclass(tp):
-            kwargs[name] = _build(tp, value, key + ".")
-        elif typing.get_origin(tp) is list:
-            if not isinstance(value, (list, tuple)):
-                raise ParamError(key, value, "a list")
-            (item_tp,) = typing.get_args(tp)
-            kwargs[name] = [_build(item_tp, v, f"{key}[{i}].") for i, v in enumerate(value)]
-        else:
-            kwargs[name] = _coerce(key, value, tp)
-    return cls(**kwargs)
-
-
 def _merge(base: dict, update: dict) -> dict:
     out = dict(base)
     for k, v in update.items():
@@ -444,7 +277,7 @@ def _preset(group: str, name: Any) -> dict:
 
 def from_dict(data: dict) -> Params:
     """Params from nested plain dicts (as Hydra composes them); validated."""
-    params = _build(Params, dict(data), "")
+    params = build(Params, dict(data), "")
     _apply_prevention_share(params.policy)
     validate(params)
     return params
@@ -456,14 +289,12 @@ def _apply_prevention_share(policy: PolicyParams) -> None:
     if share == -1.0:
         return
     r = range_of(next(f for f in dataclasses.fields(PolicyParams) if f.name == "prevention_share"))
-    _check(share in r, "policy.prevention_share", share, r.text())
-    s = policy.shares
-    rest = s.disruption + s.rule_of_law + s.border
-    if rest <= 0:
-        s.disruption = s.rule_of_law = s.border = 1.0 / 3.0
-        rest = 1.0
-    k = (1.0 - share) / rest
-    s.disruption, s.rule_of_law, s.border, s.prevention = s.disruption * k, s.rule_of_law * k, s.border * k, share
+    check(share in r, "policy.prevention_share", share, r.text())
+    s, others = policy.shares, [name for name in BUDGET_PILLARS if name != "prevention"]
+    rest = sum(getattr(s, name) for name in others)
+    for name in others:
+        setattr(s, name, getattr(s, name) * (1.0 - share) / rest if rest > 0 else (1.0 - share) / len(others))
+    s.prevention = share
 
 
 def from_kwargs(**kwargs: Any) -> Params:
@@ -496,16 +327,11 @@ MAX_POLICE_UNITS = 20_000  # police agents in one run (base + funded; defaults: 
 MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020 (national budgets are pro-rated to it)
 
 
-def _check(cond: bool, key: str, value: Any, allowed: str) -> None:
-    if not cond:
-        raise ParamError(key, value, allowed)
-
-
 def _check_territory_files(t: TerritoryParams) -> None:
     from .territory import TerritoryFileError, read_files  # territory imports this module
 
-    _check(bool(t.nodes_file), "territory.nodes_file", t.nodes_file, "a CSV file of nodes (territory=files)")
-    _check(bool(t.edges_file), "territory.edges_file", t.edges_file, "a CSV file of adjacency (territory=files)")
+    check(bool(t.nodes_file), "territory.nodes_file", t.nodes_file, "a CSV file of nodes (territory=files)")
+    check(bool(t.edges_file), "territory.edges_file", t.edges_file, "a CSV file of adjacency (territory=files)")
     try:
         read_files(t.nodes_file, t.edges_file)  # parsed once per process, not copied
     except TerritoryFileError as err:
@@ -522,48 +348,31 @@ def _territory_population(t: TerritoryParams) -> float:
     return MEXICO_POPULATION if t.name == "mexico_states" else t.population
 
 
-def check_ranges(obj: Any, prefix: str = "") -> None:
-    """Every numeric field of ``obj`` (a parameter dataclass, recursively) inside its declared Range."""
-    hints = _hints(type(obj))
-    for f in dataclasses.fields(obj):
-        value, tp = getattr(obj, f.name), hints[f.name]
-        if dataclasses.is_dataclass(tp):
-            check_ranges(value, f"{prefix}{f.name}.")
-        elif tp in (int, float):
-            r = range_of(f)
-            _check(value in r, prefix + f.name, value, r.text(integer=tp is int))
-
-
 def validate(p: Params) -> None:
     """Raise :class:`ParamError` on the first value outside its allowed range."""
-    _check(p.territory.name in TERRITORIES, "territory.name", p.territory.name, "one of " + ", ".join(TERRITORIES))
+    check(p.territory.name in TERRITORIES, "territory.name", p.territory.name, "one of " + ", ".join(TERRITORIES))
     check_ranges(p)
     if p.territory.name == "files":
         _check_territory_files(p.territory)
     else:
         for key in ("nodes_file", "edges_file"):
-            _check(not getattr(p.territory, key), f"territory.{key}", getattr(p.territory, key),
+            check(not getattr(p.territory, key), f"territory.{key}", getattr(p.territory, key),
                    f"empty unless territory=files (here territory={p.territory.name}, which ignores it)")
-    _check(p.policy.targeting in TARGETINGS, "policy.targeting", p.policy.targeting, " | ".join(TARGETINGS))
+    check(p.policy.targeting in TARGETINGS, "policy.targeting", p.policy.targeting, " | ".join(TARGETINGS))
     total = sum(to_dict(p.policy.shares).values())
-    _check(abs(total - 1.0) < 1e-6, "policy.shares", round(total, 6), "fractions summing to 1")
+    check(abs(total - 1.0) < 1e-6, "policy.shares", round(total, 6), "fractions summing to 1")
     population = _territory_population(p.territory)
     funded = p.policy.budget_musd * p.policy.shares.disruption / p.police.unit_cost_musd * population / MEXICO_POPULATION
     base = p.police.base_units_per_million * population / 1e6
-    _check(funded <= MAX_POLICE_UNITS, "policy.budget_musd", p.policy.budget_musd,
+    check(funded <= MAX_POLICE_UNITS, "policy.budget_musd", p.policy.budget_musd,
            f"a budget buying at most {MAX_POLICE_UNITS} police units here (budget x shares.disruption / "
            f"police.unit_cost_musd, pro-rated to the territory: {funded:.3g}); the budget is in US$ millions a year")
-    _check(base + funded <= MAX_POLICE_UNITS, "police.base_units_per_million", p.police.base_units_per_million,
+    check(base + funded <= MAX_POLICE_UNITS, "police.base_units_per_million", p.police.base_units_per_million,
            f"at most {MAX_POLICE_UNITS} police units in all here (base {base:.3g} + funded {funded:.3g})")
-    _check(p.cartels.initial_members_per_capita <= p.community.youth_share, "cartels.initial_members_per_capita",
+    check(p.cartels.initial_members_per_capita <= p.community.youth_share, "cartels.initial_members_per_capita",
            p.cartels.initial_members_per_capita, f"at most community.youth_share ({p.community.youth_share}): members "
            "are drawn from the young")
-    _check(p.cartels.retreat_fill < p.cartels.expansion_min_fill, "cartels.retreat_fill", p.cartels.retreat_fill,
+    check(p.cartels.retreat_fill < p.cartels.expansion_min_fill, "cartels.retreat_fill", p.cartels.retreat_fill,
            "a share below cartels.expansion_min_fill")
     for i, iv in enumerate(p.interventions):
-        key = f"interventions[{i}]"
-        _check(iv.kind in INTERVENTION_KINDS, key + ".kind", iv.kind, " | ".join(INTERVENTION_KINDS))
-        _check(iv.mode in REMOVAL_MODES, key + ".mode", iv.mode, " | ".join(REMOVAL_MODES))
-        _check(1 <= iv.at_step <= p.steps, key + ".at_step", iv.at_step, f"a week in 1..{p.steps} (steps)")
-        ok_group = iv.group == "largest" or (isinstance(iv.group, int) and not isinstance(iv.group, bool) and iv.group >= 0)
-        _check(ok_group, key + ".group", iv.group, "'largest' or a group id >= 0")
+        iv.check(p, f"interventions[{i}]")

@@ -32,10 +32,7 @@ def appoint(model: CartelModel, group: Group) -> None:
     if not group.plazas:
         return
     cell = max(group.plazas.values(), key=lambda o: o.members)
-    if cell.members > 0:
-        cell.members -= 1
-    else:
-        model.residents[cell.node] -= 1
+    model.people.promote(cell)
     CartelLeader(model, group, cell.node)
 
 
@@ -51,11 +48,9 @@ def remove_leader(model: CartelModel, group: Group, mode: str, by_state: bool = 
     if by_state:
         model.leaders_removed += 1
     if not by_state:  # died of natural causes or retired: out of the organisation, not a homicide
-        model.residents[leader.node] += 1
+        model.people.go_home(leader.node, 1)
     elif mode == "kill":
-        model.homicides[leader.node] += 1
-        model.leaders_killed += 1
-        model.dead += 1
+        model.people.kill_leader(leader.node)
     else:
         model.courts[model.state_of[leader.node]].file(leader.node, group.gid, 1)
     accepted = leader.has_successor
@@ -87,10 +82,7 @@ def defect(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     _take_region(model, op, old, splinter, rng)
     splinter.size = splinter.members
     lead_cell = max(splinter.plazas.values(), key=lambda o: o.members)
-    if lead_cell.members > 0:  # the splinter's leader is one of its members, or else a resident (people conserved)
-        lead_cell.members -= 1
-    else:
-        model.residents[lead_cell.node] -= 1
+    model.people.promote(lead_cell)  # the splinter's leader is one of its members, or else a resident
     CartelLeader(model, splinter, lead_cell.node)
 
 
@@ -144,7 +136,7 @@ def _succession_fight(model: CartelModel, group: Group, rng: np.random.Generator
         node = np.array([op.node])
         level = intensity(model, node) * cp.internal_violence * (1.0 - op.loyalty)
         q = cp.lethality * float(level[0]) * force_multiplier(model, op)
-        deaths = model.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
+        deaths = model.people.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
         armed = np.array([min(op.guns, op.members)])
         shot = int(model.world["bystanders"].poisson(bystanders_expected(model, node, armed, level))[0])
         op.open_homicides += deaths + spill(model, op.node, shot)

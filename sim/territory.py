@@ -28,6 +28,7 @@ from .params import CommunityParams, TerritoryParams
 
 DATA = resources.files("sim") / "data"
 STATES = 32  # federal entities the synthetic country is divided into
+SYNTHETIC_NODES = {"small": 40, "national": 2470}  # default node counts of the synthetic builders
 
 
 def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Generator) -> nx.Graph:
@@ -37,8 +38,7 @@ def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Ge
     elif params.name == "files":
         graph = from_files(params.nodes_file, params.edges_file)
     else:
-        default_nodes = {"small": 40, "national": 2470}[params.name]
-        graph = synthetic(params.nodes or default_nodes, params.population, rng)
+        graph = synthetic(params.nodes or SYNTHETIC_NODES[params.name], params.population, rng)
     _add_trafficking_value(graph, rng)
     _add_communities(graph, community, rng)
     return graph
@@ -158,6 +158,18 @@ def _parsed(nodes_path: str, edges_path: str, _nodes_stamp: tuple, _edges_stamp:
     if not any(d["border"] for _, d in graph.nodes(data=True)):
         raise TerritoryFileError(f"{nodes_path}: no node has border=true (drugs need a border to reach)")
     return graph
+
+
+def places(params: TerritoryParams) -> tuple[int, tuple[str, ...]]:
+    """The number of nodes and the state names the territory ``params`` will have, without building it
+    (for checks before a run). Synthetic territories name their regions S00..S31."""
+    if params.name in ("mexico_states", "files"):
+        nodes, edges = ((DATA / "mexico_states.csv", DATA / "mexico_states_adjacency.csv")
+                        if params.name == "mexico_states" else (params.nodes_file, params.edges_file))
+        graph = read_files(nodes, edges)
+        return graph.number_of_nodes(), tuple(sorted({d["state"] for _, d in graph.nodes(data=True)}))
+    n = params.nodes or SYNTHETIC_NODES[params.name]
+    return n, tuple(f"S{k:02d}" for k in range(STATES))
 
 
 def mexico_states() -> nx.Graph:

@@ -14,7 +14,7 @@ import pytest
 
 from experiments.store import NAME_MAX, run_dirname
 from sim import CartelModel, ParamError, Params
-from sim.policy import schedule_leader_removal
+from sim.interventions import schedule_leader_removal
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = ["territory=small", "steps=2", "policy.budget_musd=400", "policy.shares.prevention=0.5",
@@ -140,7 +140,7 @@ def test_summary_at_week_zero():
 @pytest.mark.parametrize("group", ["biggest", -1, 1.5, True])
 def test_schedule_leader_removal_refuses_what_never_fires(group):
     m = CartelModel(rng=1, territory="small", steps=3)
-    with pytest.raises(ParamError, match="interventions.group"):
+    with pytest.raises(ParamError, match=r"interventions\[0\]\.group"):
         schedule_leader_removal(m, group)
 
 

@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 
 from sim import CartelModel
-from sim.agents import CartelLeader, Community, Court, MiddleOperator, Police
+from sim.agents import CartelLeader, MiddleOperator
+from sim.pillars.disruption import Police
+from sim.pillars.prevention import Community
+from sim.pillars.rule_of_law import Court
 from sim.metrics import COLUMNS, NODE_COLUMNS
 
 from .conftest import make

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sim import CartelModel, params
+from sim import CartelModel, params, schema
 from sim.params import ParamError
 
 GROUPS = ("territory", "policy", "policy.shares", "scenario", "cartels", "community", "police", "court", "border")
@@ -42,7 +42,7 @@ FIELDS = numeric_fields()
 def test_every_numeric_key_has_a_declared_finite_range():
     """No key may be left with the implicit default: each states where the model is defined."""
     for key, _tp, r in FIELDS:
-        assert r is not params.DEFAULT_RANGE, f"{key} has no declared Range in sim/params.py"
+        assert r is not schema.DEFAULT_RANGE, f"{key} has no declared Range in sim/params.py"
         assert math.isfinite(r.hi), f"{key}: no upper bound"
 
 

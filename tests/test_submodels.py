@@ -65,7 +65,7 @@ def test_arrest_court_release_with_a_backlog():
     op = max(model.active_operators(), key=lambda o: o.members)
     court = model.courts[model.state_of[op.node]]
     capacity = court.capacity
-    model.arrest(op, 3 * capacity + 1)
+    model.people.arrest(op, 3 * capacity + 1)
     assert court.waiting == 3 * capacity + 1 and model.people_total() == people
     model.step()
     # one week's capacity tried, all convicted
@@ -85,7 +85,7 @@ def test_acquitted_return_to_crime_at_once():
                  court__return_to_crime=1.0, court__capacity_per_million=1000.0)
     op = max(model.active_operators(), key=lambda o: o.members)
     before = op.members
-    model.arrest(op, 10)
+    model.people.arrest(op, 10)
     assert op.members == before - 10
     court = model.courts[model.state_of[op.node]]
     court.step()

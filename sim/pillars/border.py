@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from .model import CartelModel
 
 
+def levers(model: CartelModel, spend_musd: float) -> None:
+    """Shares of guns and drugs stopped at the border for the pillar's yearly spending (US$ M)."""
+    bp = model.p.border
+    model.gun_interdiction = interdiction(bp.gun_interdiction_max, spend_musd, bp.half_musd)
+    model.drug_interdiction = interdiction(bp.drug_interdiction_max, spend_musd, bp.half_musd)
+
+
 def interdiction(maximum: float, spend_musd: float, half_musd: float) -> float:
     """Share of a flow stopped at the border for a yearly spend (US$ M)."""
     return maximum * spend_musd / (spend_musd + half_musd) if spend_musd > 0 else 0.0

@@ -1,0 +1,141 @@
+"""Where every person is: the one owner of the per-node people arrays and of their conservation.
+
+A person is a resident of a node, a member of a cell (:class:`sim.agents.MiddleOperator`), a leader,
+in court or in prison (:mod:`sim.pillars.rule_of_law`), or dead. Every move between these places goes
+through a method here, so that :meth:`People.total` is constant during a run (a test checks it).
+Deaths are counted by cause (:data:`CAUSES`), per node (``homicides``) and in all (``dead``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .agents import MiddleOperator
+    from .model import CartelModel
+
+CAUSES = ("members", "bystanders", "predation", "leaders", "background")  # homicides by cause
+
+
+class People:
+    """Residents per node (persons), this week's homicides per node and by cause, the dead."""
+
+    def __init__(self, model: CartelModel, residents: np.ndarray):
+        self.model = model
+        self.residents = residents
+        self.dead = 0
+        self.new_week()
+
+    def new_week(self) -> None:
+        """Zero this week's counts."""
+        self.homicides = np.zeros(len(self.residents), np.int64)
+        self.killed = dict.fromkeys(CAUSES, 0)
+        self.arrested = 0
+
+    def _died(self, node: int, n: int, cause: str) -> None:
+        self.homicides[node] += n
+        self.killed[cause] += n
+        self.dead += n
+
+    # -- residents joining or leaving the organisations --------------------------------------
+    def recruit(self, nodes: np.ndarray, recruits: np.ndarray, exits: np.ndarray) -> None:
+        """Residents of ``nodes`` join cells (``recruits``); members leave them for home (``exits``)."""
+        np.add.at(self.residents, nodes, exits - recruits)
+
+    def join(self, node: int, persons: int) -> None:
+        """Residents of ``node`` join a cell (the caller adds them to it)."""
+        self.residents[node] -= persons
+
+    def go_home(self, node: int, persons: int) -> None:
+        """Members (or a leader) of ``node`` leave the organisation and live there as residents."""
+        self.residents[node] += persons
+
+    def promote(self, cell: MiddleOperator) -> None:
+        """One person of ``cell`` (or, if it is empty, a resident of its node) becomes a leader."""
+        if cell.members > 0:
+            cell.members -= 1
+        else:
+            self.residents[cell.node] -= 1
+
+    # -- deaths ---------------------------------------------------------------------------
+    def kill_members(self, op: MiddleOperator, deaths: int, cause: str = "members") -> int:
+        """Members of ``op``'s cell killed (by rivals, or by the security forces: ``cause`` security)."""
+        deaths = min(deaths, op.members)
+        op.guns *= 1.0 - deaths / max(op.members, 1)
+        op.members -= deaths
+        self._died(op.node, deaths, cause)
+        return deaths
+
+    def kill_civilians(self, node: int, victims: int, cause: str) -> int:
+        """Residents of ``node`` killed by cartel violence (``cause``: bystanders | predation); returns how many."""
+        victims = int(min(victims, self.residents[node]))
+        self.residents[node] -= victims
+        self._died(node, victims, cause)
+        return victims
+
+    def kill_leader(self, node: int) -> None:
+        """A leader at ``node`` killed (by the state or in a fight): a homicide."""
+        self._died(node, 1, "leaders")
+
+    def background_homicides(self, rate_per_100k: float, ordinary_arrest_share: float) -> None:
+        """Homicides not tied to organised crime at ``rate_per_100k`` a year (an input) on this year's
+        population; victims from the world's stream, so the same under every policy. In a share
+        ``ordinary_arrest_share`` of them a suspect (a resident) is arrested and tried in the state's court."""
+        model = self.model
+        rate = rate_per_100k / 1e5 / 52.0
+        victims = np.minimum(model.world["background"].poisson(rate * model.population), self.residents).astype(np.int64)
+        self.residents -= victims
+        self.homicides += victims
+        self.killed["background"] = int(victims.sum())
+        self.dead += self.killed["background"]
+        suspects = model.state["suspects"].binomial(victims, ordinary_arrest_share)
+        suspects = np.minimum(suspects, self.residents.astype(np.int64))
+        for j in np.flatnonzero(suspects).tolist():
+            self.residents[j] -= suspects[j]
+            model.courts[model.state_of[j]].file(j, -1, int(suspects[j]), int(suspects[j]))
+
+    # -- the state's custody ----------------------------------------------------------------
+    def arrest(self, op: MiddleOperator, persons: int) -> None:
+        """Members taken into custody: guns seized in proportion, a case filed with the state's court.
+
+        The arrested share of the cell takes the same expected share of the cell's unsolved homicides
+        with it as charges (rounded at random), so courts know which cases are homicides.
+        """
+        persons = min(persons, op.members)
+        if persons <= 0:
+            return
+        model = self.model
+        share = persons / op.members
+        charged = int(model.state["arrests"].binomial(op.open_homicides, share))
+        op.open_homicides -= charged
+        op.guns *= 1.0 - share
+        op.members -= persons
+        self.arrested += persons
+        model.courts[model.state_of[op.node]].file(op.node, op.group.gid, persons, charged)
+
+    def release(self, node: int, gid: int, persons: int) -> None:
+        """People leaving court or prison: a share rejoins a cell at their node, the rest go home.
+
+        ``gid`` -1: people charged with ordinary (non-cartel) homicides, who go home.
+        """
+        if persons <= 0:
+            return
+        model = self.model
+        back = 0 if gid < 0 else int(model.state["release"].binomial(persons, model.p.court.return_to_crime))
+        cells_here = model.plazas[node]
+        cell = cells_here.get(gid) or (max(cells_here.values(), key=lambda o: o.members) if cells_here else None)
+        if cell is None:
+            back = 0
+        else:
+            cell.members += back
+        self.residents[node] += persons - back
+
+    def total(self) -> int:
+        """Residents + members + leaders + people in court or prison + the dead: constant in a run."""
+        model = self.model
+        leaders = sum(1 for g in model.groups.values() if g.leader is not None)
+        members = sum(o.members for o in model.active_operators())
+        in_custody = sum(c.waiting + c.imprisoned for c in model.courts)
+        return int(self.residents.sum() + members + leaders + in_custody + self.dead)

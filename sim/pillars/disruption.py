@@ -1,0 +1,190 @@
+"""Pillar 1, disrupt organised crime: police and armed-forces units, whom they target, what they find.
+
+Levers from the pillar's yearly spending S_1 (US$ M, after financial intelligence's part):
+
+- ``S_1 / police.unit_cost_musd`` funded units (pro-rated to the territory's share of Mexico), on top
+  of the domestic base force (``police.base_units_per_million``), which is there under every preset;
+- intelligence: funded units find targets with effort x (1 + intelligence_gain x S_1/100).
+
+Each week :func:`deploy` places every unit: a share ``police.base_leader_share`` of the base force (the
+federal doctrine since December 2006) and, with ``targeting: leaders``, the funded units hunt the
+largest groups' leaders; the other base units go where members are; other funded units follow the
+targeting (``operators``: where members are; ``violence``: where homicides were). Units of a timed
+``operation`` (:mod:`sim.interventions`) stay in the operation's place. Then every unit arrests where it
+stands (:meth:`Police.step`). All draws of the units use the policy's random streams, never the world's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import CellAgent
+
+from .. import crews, succession
+
+if TYPE_CHECKING:
+    from ..interventions import Operation
+    from ..model import CartelModel
+
+
+def levers(model: CartelModel, spend_musd: float) -> None:
+    """Funded units and their intelligence from the pillar's yearly spending (US$ M); staff the units."""
+    pp = model.p.police
+    model.funded_units = int(round(spend_musd / pp.unit_cost_musd))
+    model.intelligence = 1.0 + pp.intelligence_gain * spend_musd / 100.0
+    staff(model)
+
+
+def staff(model: CartelModel) -> None:
+    """Create the base force once, then add or retire funded units to match ``model.funded_units``."""
+    if not hasattr(model, "police"):
+        base = int(round(model.p.police.base_units_per_million * model.population.sum() / 1e6))
+        model.police = [Police(model, funded=False) for _ in range(base)]
+    funded = [u for u in model.police if u.funded and u.operation is None]
+    want = int(round(model.funded_units * model.scale))
+    for unit in funded[want:]:
+        model.police.remove(unit)
+        unit.remove()
+    model.police += [Police(model, funded=True) for _ in range(want - len(funded))]
+
+
+class Police(CellAgent):
+    """One unit. ``funded``: paid by the pillar's budget or sent by an operation (else the domestic base
+    force); ``force``: police | military; ``operation``: the operation that sent it, if any."""
+
+    def __init__(self, model: CartelModel, funded: bool, force: str = "police", operation: Operation | None = None):
+        super().__init__(model)
+        self.funded = funded
+        self.force = force
+        self.operation = operation
+        self.cell = model.grid[0]
+        self.target = "operators"
+
+    def step(self) -> None:
+        """Arrest at the unit's plaza: members (Epstein's saturating form), crew bosses, a leader.
+
+        A unit hunting a leader goes after the leader alone; the others arrest members and, if they
+        target operators or violence, crew bosses.
+
+        Members: each is caught with P = 1 - exp(-k x strength x effort / members in view). Crew
+        bosses (units targeting operators or violence): each is caught with
+        P = 1 - exp(-operator_exposure x effort / crews in view), so a unit takes about as many bosses
+        in a state as in a municipality; each loss opens a local succession (:func:`sim.crews.lose_boss`).
+        """
+        model = self.model
+        pp = model.p.police
+        node = self.cell.coordinate
+        effort = (model.intelligence if self.funded else 1.0) * (1.0 - model.corruption[node])
+        rng = model.state["arrests"]
+        cells_here = list(model.plazas[node].values())
+        in_view = max(model.members_at[node], 1.0)
+        p_member = min(1.0 - np.exp(-pp.arrest_k * pp.unit_strength * effort / in_view), 1.0)
+        hunts_bosses = self.target in ("operators", "violence")
+        if hunts_bosses:
+            in_view_crews = sum(op.crews for op in cells_here)
+            p_boss = 1.0 - np.exp(-pp.operator_exposure * effort / max(in_view_crews, 1))
+        sweeps = self.target != "leaders"  # units hunting a leader do not sweep up the rank and file
+        for op in cells_here:
+            if not op.active or op.members <= 0:
+                continue
+            caught = int(rng.binomial(op.members, p_member)) if sweeps else 0
+            if caught:
+                model.people.arrest(op, caught)
+            bosses = int(rng.binomial(op.crews, p_boss)) if hunts_bosses and op.members > 0 else 0
+            for _ in range(bosses):
+                if op.active and op.members > 0:
+                    crews.lose_boss(model, op, rng)
+        if self.target == "leaders":
+            hunt = model.state["hunt"]
+            for leader in list(model.leaders_at.get(node, ())):
+                protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
+                p_capture = 1.0 - np.exp(-pp.leader_exposure * effort / protection)
+                if leader.group.leader is leader and hunt.random() < p_capture:
+                    mode = "kill" if hunt.random() < pp.kill_share else "capture"
+                    succession.remove_leader(model, leader.group, mode)
+
+
+def deploy(model: CartelModel) -> None:
+    """Place every police unit for this week: the base force's leader hunters and, with
+    ``targeting: leaders``, the funded units on the largest groups' leaders; the other base units
+    where members are; other funded units by targeting."""
+    members = model.members_at
+    by_members = members / members.sum() if members.sum() > 0 else None
+    targeting = model.p.policy.targeting
+    funded = [u for u in model.police if u.funded and u.operation is None]
+    base = [u for u in model.police if not u.funded]
+    n_hunters = int(round(model.p.police.base_leader_share * len(base)))
+    _place(model, base[n_hunters:], by_members, "operators")
+    _hunt(model, base[:n_hunters] + (funded if targeting == "leaders" else []), by_members)
+    if targeting == "operators":
+        _place(model, funded, by_members, "operators")
+    elif targeting == "violence":
+        recent = model.violence_recent + 1e-9 * (members > 0)
+        _place(model, funded, recent / recent.sum() if recent.sum() > 0 else by_members, "violence")
+    for nodes, units in model.operations.values():
+        _place_in(model, units, nodes)
+    model.units_at = np.bincount([u.cell.coordinate for u in model.police], minlength=model.n_nodes)
+
+
+def _hunt(model: CartelModel, units: list, fallback: np.ndarray | None) -> None:
+    """Send ``units`` after the leaders of the largest led groups, ``police.units_per_target`` each
+    (where members are, ``fallback``, when no group has a leader)."""
+    led = sorted((g for g in model.groups.values() if g.leader is not None and g.alive), key=lambda g: -g.size)
+    if not led:
+        _place(model, units, fallback, "operators")
+        return
+    if not units:
+        return
+    n_targets = min(len(led), math.ceil(len(units) / model.p.police.units_per_target))
+    for k, unit in enumerate(units):
+        unit.target = "leaders"
+        unit.cell = model.grid[led[k % n_targets].leader.node]
+
+
+def locate_leaders(model: CartelModel) -> None:
+    """Where each leader is this week (for units hunting them)."""
+    model.leaders_at = {}
+    for g in model.groups.values():
+        if g.leader is not None:
+            model.leaders_at.setdefault(g.leader.node, []).append(g.leader)
+
+
+def _place(model: CartelModel, units: list, weights: np.ndarray | None, target: str) -> None:
+    if not units or weights is None:
+        return
+    nodes = model.state["deploy"].choice(model.n_nodes, size=len(units), p=weights)
+    for unit, j in zip(units, nodes.tolist()):
+        unit.target = target
+        unit.cell = model.grid[j]
+
+
+def _place_in(model: CartelModel, units: list, nodes: np.ndarray) -> None:
+    """An operation's units over its nodes, where members are (by population where there are none)."""
+    weights = model.members_at[nodes]
+    if weights.sum() <= 0:
+        weights = model.population[nodes]
+    picks = model.state["deploy"].choice(nodes, size=len(units), p=weights / weights.sum())
+    for unit, j in zip(units, picks.tolist()):
+        unit.target = "operators"
+        unit.cell = model.grid[j]
+
+
+def start_operation(model: CartelModel, op: Operation, nodes: list[int]) -> None:
+    """Send an operation's units (created for it, paid outside the budget) to its nodes."""
+    if not nodes:
+        return
+    units = [Police(model, funded=True, force=op.force, operation=op) for _ in range(op.units)]
+    model.police += units
+    model.operations[id(op)] = (np.array(nodes), units)
+
+
+def end_operation(model: CartelModel, op: Operation) -> None:
+    """Withdraw an operation's units."""
+    _, units = model.operations.pop(id(op), (None, []))
+    for unit in units:
+        model.police.remove(unit)
+        unit.remove()
+
+

@@ -1,0 +1,120 @@
+"""Pillar 2, rule of law: courts and prisons (one :class:`Court` per state), vetting against corruption.
+
+Levers from the pillar's yearly spending S_2 (US$ M):
+
+- court capacity x (1 + capacity_gain x S_2/100) persons tried a week;
+- conviction probability x (1 + rule_of_law_gain x S_2/100) (capped at 1; lower where officials are
+  corrupt);
+- vetting: corruption falls by vetting_effect x S_2/100 of itself a week, while bribes raise it
+  (:func:`update_corruption`).
+
+Cases are filed by the units' arrests and by ordinary homicides' suspects (:mod:`sim.people`); people
+leave court or prison through :meth:`sim.people.People.release`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import FixedAgent
+
+if TYPE_CHECKING:
+    from ..model import CartelModel
+
+
+def levers(model: CartelModel, spend_musd: float) -> None:
+    """Court capacity, conviction and vetting from the pillar's yearly spending (US$ M)."""
+    cp = model.p.court
+    model.court_boost = 1.0 + cp.capacity_gain * spend_musd / 100.0
+    model.conviction = min(1.0, cp.conviction_base * (1.0 + cp.rule_of_law_gain * spend_musd / 100.0))
+    model.vetting = model.p.police.vetting_effect * spend_musd / 100.0
+
+
+def open_courts(model: CartelModel) -> None:
+    """One court per state, seated at its most populous node; ``model.state_of`` maps node to court."""
+    states: dict[str, list[int]] = {}
+    for i in range(model.n_nodes):
+        states.setdefault(model.territory.nodes[i].get("state", "all"), []).append(i)
+    model.courts = []
+    model.state_of = np.zeros(model.n_nodes, np.int64)
+    for k, (name, nodes) in enumerate(sorted(states.items())):
+        seat = max(nodes, key=lambda i: model.population[i])
+        model.courts.append(Court(model, name, seat, float(model.population[nodes].sum())))
+        model.state_of[nodes] = k
+
+
+def update_corruption(model: CartelModel) -> None:
+    """Weekly at every node: bribes raise corruption, vetting cuts it, and it relaxes toward its start."""
+    pp = model.p.police
+    pop_m = np.maximum(model.population / 1e6, 1e-6)
+    c = model.corruption
+    c += pp.bribe_effect * model.bribes / pop_m * (1 - c) - model.vetting * c + 0.005 * (model.corruption0 - c)
+    np.clip(c, 0.0, 1.0, out=c)
+    model.bribes[:] = 0.0
+
+
+class Court(FixedAgent):
+    """The courts (prosecutors and judges) of one state: a first-in first-out backlog, prison, release.
+
+    A case is ``[node, group id, persons, homicides, week filed]`` (group id -1: suspects of
+    ordinary homicides). Each week ``capacity`` persons are tried; each is convicted with
+    probability ``conviction`` (lower where officials are corrupt) and serves ``sentence_weeks``;
+    a homicide charge ends in a conviction when its defendant is convicted. People who have waited
+    ``max_pretrial_weeks`` are released untried. The acquitted, the untried and the released return
+    to crime (``return_to_crime``) or go home.
+    """
+
+    def __init__(self, model: CartelModel, state: str, node: int, population: float):
+        super().__init__(model)
+        self.state = state
+        self.cell = model.grid[node]
+        self.population = population
+        self.backlog: deque[list[int]] = deque()
+        self.waiting = 0  # persons in the backlog
+        self.prison: dict[int, list[tuple[int, int, int]]] = {}  # release week -> [(node, gid, persons)]
+        self.imprisoned = 0  # persons serving a sentence
+
+    @property
+    def capacity(self) -> int:
+        """Persons tried per week."""
+        return int(self.model.p.court.capacity_per_million * self.population / 1e6 * self.model.court_boost) or 1
+
+    def file(self, node: int, gid: int, persons: int, homicides: int = 0) -> None:
+        self.backlog.append([node, gid, persons, homicides, self.model.week])
+        self.waiting += persons
+
+    def step(self) -> None:
+        model = self.model
+        rng = model.state["courts"]
+        too_old = model.week - model.p.court.max_pretrial_weeks
+        while self.backlog and self.backlog[0][4] <= too_old:
+            node, gid, persons, _, _ = self.backlog.popleft()
+            self.waiting -= persons
+            model.released_untried += persons
+            model.people.release(node, gid, persons)
+        todo = self.capacity
+        while todo > 0 and self.backlog:
+            case = self.backlog[0]
+            n = min(todo, case[2])
+            charges = int(rng.binomial(case[3], n / case[2])) if case[3] else 0
+            case[2] -= n
+            case[3] -= charges
+            todo -= n
+            self.waiting -= n
+            if case[2] == 0:
+                self.backlog.popleft()
+            p_conv = min(1.0, model.conviction * (1.0 - model.corruption[case[0]]))
+            convicted = int(rng.binomial(n, p_conv))
+            model.convictions += convicted
+            if charges:
+                model.homicide_convictions += int(rng.binomial(charges, convicted / n))
+            if convicted:
+                release = model.week + model.p.court.sentence_weeks
+                self.prison.setdefault(release, []).append((case[0], case[1], convicted))
+                self.imprisoned += convicted
+            model.people.release(case[0], case[1], n - convicted)
+        for node, gid, persons in self.prison.pop(model.week, ()):
+            self.imprisoned -= persons
+            model.people.release(node, gid, persons)
