@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import succession
-from .schema import ParamError, build, check, ranged
+from .schema import ParamError, build, check, check_ranges, ranged
 
 if TYPE_CHECKING:
     from .model import CartelModel
@@ -151,7 +151,9 @@ def fire(model: CartelModel) -> None:
 
 def schedule(model: CartelModel, iv: Intervention) -> Intervention:
     """Add an intervention to a running model (checked like the config's); returns it."""
-    iv.check(model.p, f"interventions[{len(model.p.interventions)}]")
+    key = f"interventions[{len(model.p.interventions)}]"
+    check_ranges(iv, key + ".")
+    iv.check(model.p, key)
     model.p.interventions.append(iv)
     return iv
 

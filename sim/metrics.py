@@ -9,7 +9,9 @@ during week ``step``; stocks (members, groups, guns, resilience) are read at its
   a conviction) / homicides, both over the last 52 weeks, in [0, 1].
 - Homicides by cause (``homicides_<cause>``, :data:`CAUSES`): members killed in fights and
   succession fights, bystanders shot in them, residents killed by predation, leaders killed by the
-  state, and background homicides (not tied to organised crime, an input).
+  state, members killed by police or armed forces in confrontations (``security``), and background
+  homicides (not tied to organised crime, an input).
+- ``military_units``: armed-forces units deployed that week (funded ones and operations').
 - The middle layer: ``crews_<outcome>`` counts crews that lost their boss and stayed, defected to a
   rival, split off or went home (:mod:`sim.crews`).
 - ``contested_plazas``: nodes where cells of two or more groups are present.
@@ -43,6 +45,8 @@ COLUMNS = {
     "homicides_predation": "predation_killed",
     "homicides_background": "background_killed",
     "homicides_leaders": "leaders_killed",
+    "homicides_security": "security_killed",
+    "military_units": "military_units",
     "members": "members_total",
     "recruits": "recruits",
     "groups_active": "groups_active",

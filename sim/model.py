@@ -165,7 +165,9 @@ class CartelModel(mesa.Model):
         self.plazas: list[dict[int, MiddleOperator]] = [{} for _ in range(n)]
         self.violence_recent = np.zeros(n)
         self.bribes = np.zeros(n)
-        self.units_at = np.zeros(n, np.int64)
+        self.units_at = np.zeros(n, np.int64)  # units of either force per node this week
+        self.military_at = np.zeros(n, np.int64)  # armed-forces units per node this week
+        self.military_units = 0
         self.members_at = np.zeros(n)
         self.groups_at = np.zeros(n, np.int64)
         self.node_revenue = np.zeros(n)

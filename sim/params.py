@@ -51,6 +51,7 @@ class PolicyParams:
     shares: Shares = field(default_factory=Shares)  # pillar split, fractions summing to 1
     targeting: str = "leaders"  # whom funded police units go after: leaders | operators | violence
     prevention_share: float = ranged(-1.0, 0, 1, also=(-1,), hint='-1: off, shares as given')  # if in [0, 1]: sets shares.prevention and rescales the other pillars to keep their mix (for sweeps); -1: shares as given
+    military_share: float = unit(0.0)  # share of the funded units that are armed forces (army, navy) rather than federal police; 0: all police (as before this key existed). The army took over most anti-cartel operations from 2007 (seed article: militarisation of security)
 
 
 @dataclass
@@ -146,6 +147,19 @@ class PoliceParams:
     base_leader_share: float = unit(0.3)  # share of the domestic base force hunting leaders under every preset (the federal doctrine since December 2006, before Merida funding); assumed: no published pre-2008 capture rate was found; it removes about 0.3 leaders a year under `none` (national, make run), a candidate for calibration
     units_per_target: int = ranged(10, 1, 10_000)  # units assigned to each hunted leader (the largest groups' leaders first); assumed
     kill_share: float = unit(0.1)  # share of police leader removals that end in the leader's death; assumed
+    confrontation_share: float = unit(0.05)  # share of the members a unit catches who are caught in an armed confrontation (wounded or killed) rather than arrested unhurt; assumed (no published share of arrests made in confrontations was found)
+    killed_per_wounded: float = ranged(2.6, 0, 1000)  # opponents killed per opponent wounded in confrontations with federal police, 2008 to May 2011; Pérez Correa, Silva Forné & Gutiérrez 2011 (Nexos)
+    vetted_base: float = unit(0.5)  # share of units whose members passed confidence controls (vetted units trusted with shared intelligence) with no rule-of-law spending; assumed
+    vetting_half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint="US$ M a year")  # rule-of-law spending (US$ M/yr) that vets half of the units not yet vetted; assumed
+
+
+@dataclass
+class MilitaryParams:
+    """Armed-forces units (``policy.military_share`` of the funded ones, or an operation's): how they differ from police."""
+
+    killed_per_wounded: float = ranged(9.1, 0, 1000)  # opponents killed per opponent wounded in confrontations with the army, 2008 to May 2011 (navy: 17.3); Pérez Correa, Silva Forné & Gutiérrez 2011 (Nexos)
+    corruption_factor: float = unit(0.5)  # local corruption's hold on an armed-forces unit relative to a police unit (units rotate, answer to a national command); assumed
+    intelligence_factor: float = ranged(0.5, 0, 10)  # effort of an armed-forces unit at finding members, crew bosses and leaders relative to a police unit (trained for combat, not investigation); assumed
 
 
 @dataclass
@@ -189,6 +203,7 @@ class Params:
     cartels: CartelParams = field(default_factory=CartelParams)
     community: CommunityParams = field(default_factory=CommunityParams)
     police: PoliceParams = field(default_factory=PoliceParams)
+    military: MilitaryParams = field(default_factory=MilitaryParams)
     court: CourtParams = field(default_factory=CourtParams)
     border: BorderParams = field(default_factory=BorderParams)
     output: OutputParams = field(default_factory=OutputParams)
@@ -375,4 +390,5 @@ def validate(p: Params) -> None:
     check(p.cartels.retreat_fill < p.cartels.expansion_min_fill, "cartels.retreat_fill", p.cartels.retreat_fill,
            "a share below cartels.expansion_min_fill")
     for i, iv in enumerate(p.interventions):
+        check_ranges(iv, f"interventions[{i}].")
         iv.check(p, f"interventions[{i}]")

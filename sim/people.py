@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .agents import MiddleOperator
     from .model import CartelModel
 
-CAUSES = ("members", "bystanders", "predation", "leaders", "background")  # homicides by cause
+CAUSES = ("members", "bystanders", "predation", "leaders", "security", "background")  # homicides by cause
 
 
 class People:

@@ -4,7 +4,18 @@ Levers from the pillar's yearly spending S_1 (US$ M, after financial intelligenc
 
 - ``S_1 / police.unit_cost_musd`` funded units (pro-rated to the territory's share of Mexico), on top
   of the domestic base force (``police.base_units_per_million``), which is there under every preset;
-- intelligence: funded units find targets with effort x (1 + intelligence_gain x S_1/100).
+  a share ``policy.military_share`` of the funded units are armed forces;
+- intelligence: I = 1 + intelligence_gain x S_1/100. It reaches a funded unit at node j only through
+  trust: I_j = 1 + (I - 1) x trust_j, trust_j = v + (1 - v)(1 - c_j), with v the share of vetted units
+  (rule of law, :mod:`sim.pillars.rule_of_law`) and c_j the corruption at j; an operation against a
+  leader leaks (the leader is warned) with probability (1 - v) x c_j.
+
+Forces: a unit is police or military. Armed-forces units are less exposed to local corruption
+(``military.corruption_factor``), find their targets less well (``military.intelligence_factor``) and
+are more lethal: of the members a unit catches, a share ``police.confrontation_share`` are caught in a
+confrontation, in which an opponent dies with probability k / (1 + k), k the opponents killed per
+opponent wounded of the unit's force (police 2.6, army 9.1; Pérez Correa et al. 2011). Those deaths are
+homicides (cause ``security``); the wounded are arrested.
 
 Each week :func:`deploy` places every unit: a share ``police.base_leader_share`` of the base force (the
 federal doctrine since December 2006) and, with ``targeting: leaders``, the funded units hunt the
@@ -37,17 +48,24 @@ def levers(model: CartelModel, spend_musd: float) -> None:
     staff(model)
 
 
+def _retire(model: CartelModel, units: list) -> None:
+    for unit in units:
+        model.police.remove(unit)
+        unit.remove()
+
+
 def staff(model: CartelModel) -> None:
-    """Create the base force once, then add or retire funded units to match ``model.funded_units``."""
+    """Create the base force once, then add or retire funded units of each force to match
+    ``model.funded_units`` (pro-rated) and ``policy.military_share``."""
     if not hasattr(model, "police"):
         base = int(round(model.p.police.base_units_per_million * model.population.sum() / 1e6))
         model.police = [Police(model, funded=False) for _ in range(base)]
-    funded = [u for u in model.police if u.funded and u.operation is None]
-    want = int(round(model.funded_units * model.scale))
-    for unit in funded[want:]:
-        model.police.remove(unit)
-        unit.remove()
-    model.police += [Police(model, funded=True) for _ in range(want - len(funded))]
+    funded = int(round(model.funded_units * model.scale))
+    military = int(round(funded * model.p.policy.military_share))
+    for force, want in (("police", funded - military), ("military", military)):
+        have = [u for u in model.police if u.funded and u.operation is None and u.force == force]
+        _retire(model, have[want:])
+        model.police += [Police(model, funded=True, force=force) for _ in range(want - len(have))]
 
 
 class Police(CellAgent):
@@ -76,11 +94,13 @@ class Police(CellAgent):
         model = self.model
         pp = model.p.police
         node = self.cell.coordinate
-        effort = (model.intelligence if self.funded else 1.0) * (1.0 - model.corruption[node])
+        effort, corruption = self.effort(node)
         rng = model.state["arrests"]
         cells_here = list(model.plazas[node].values())
         in_view = max(model.members_at[node], 1.0)
         p_member = min(1.0 - np.exp(-pp.arrest_k * pp.unit_strength * effort / in_view), 1.0)
+        k = model.p.military.killed_per_wounded if self.force == "military" else pp.killed_per_wounded
+        p_killed = pp.confrontation_share * k / (1.0 + k)
         hunts_bosses = self.target in ("operators", "violence")
         if hunts_bosses:
             in_view_crews = sum(op.crews for op in cells_here)
@@ -91,19 +111,37 @@ class Police(CellAgent):
                 continue
             caught = int(rng.binomial(op.members, p_member)) if sweeps else 0
             if caught:
-                model.people.arrest(op, caught)
+                killed = int(rng.binomial(caught, p_killed))
+                model.people.kill_members(op, killed, cause="security")
+                model.people.arrest(op, caught - killed)
             bosses = int(rng.binomial(op.crews, p_boss)) if hunts_bosses and op.members > 0 else 0
             for _ in range(bosses):
                 if op.active and op.members > 0:
                     crews.lose_boss(model, op, rng)
         if self.target == "leaders":
             hunt = model.state["hunt"]
+            leak = (1.0 - model.vetted) * corruption  # the leader is warned
             for leader in list(model.leaders_at.get(node, ())):
                 protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
-                p_capture = 1.0 - np.exp(-pp.leader_exposure * effort / protection)
+                p_capture = (1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak)
                 if leader.group.leader is leader and hunt.random() < p_capture:
                     mode = "kill" if hunt.random() < pp.kill_share else "capture"
                     succession.remove_leader(model, leader.group, mode)
+
+    def effort(self, node: int) -> tuple[float, float]:
+        """The unit's effort at ``node`` (intelligence that reaches it, less corruption) and the
+        corruption it meets there (both 0-1 scaled; effort may exceed 1 with intelligence)."""
+        model = self.model
+        c = model.corruption[node]
+        military = self.force == "military"
+        corruption = c * model.p.military.corruption_factor if military else c
+        intelligence = 1.0
+        if self.funded:
+            trust = model.vetted + (1.0 - model.vetted) * (1.0 - c)
+            intelligence = 1.0 + (model.intelligence - 1.0) * trust
+        if military:
+            intelligence *= model.p.military.intelligence_factor
+        return intelligence * (1.0 - corruption), corruption
 
 
 def deploy(model: CartelModel) -> None:
@@ -126,6 +164,9 @@ def deploy(model: CartelModel) -> None:
     for nodes, units in model.operations.values():
         _place_in(model, units, nodes)
     model.units_at = np.bincount([u.cell.coordinate for u in model.police], minlength=model.n_nodes)
+    soldiers = [u.cell.coordinate for u in model.police if u.force == "military"]
+    model.military_at = np.bincount(soldiers, minlength=model.n_nodes)
+    model.military_units = len(soldiers)
 
 
 def _hunt(model: CartelModel, units: list, fallback: np.ndarray | None) -> None:
@@ -182,9 +223,6 @@ def start_operation(model: CartelModel, op: Operation, nodes: list[int]) -> None
 
 def end_operation(model: CartelModel, op: Operation) -> None:
     """Withdraw an operation's units."""
-    _, units = model.operations.pop(id(op), (None, []))
-    for unit in units:
-        model.police.remove(unit)
-        unit.remove()
+    _retire(model, model.operations.pop(id(op), (None, []))[1])
 
 

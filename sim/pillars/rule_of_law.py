@@ -6,7 +6,8 @@ Levers from the pillar's yearly spending S_2 (US$ M):
 - conviction probability x (1 + rule_of_law_gain x S_2/100) (capped at 1; lower where officials are
   corrupt);
 - vetting: corruption falls by vetting_effect x S_2/100 of itself a week, while bribes raise it
-  (:func:`update_corruption`).
+  (:func:`update_corruption`); and the share of units vetted (trusted with shared intelligence, see
+  :mod:`sim.pillars.disruption`) rises from ``police.vetted_base`` as v = v0 + (1 - v0) x S_2 / (S_2 + half).
 
 Cases are filed by the units' arrests and by ordinary homicides' suspects (:mod:`sim.people`); people
 leave court or prison through :meth:`sim.people.People.release`.
@@ -29,7 +30,9 @@ def levers(model: CartelModel, spend_musd: float) -> None:
     cp = model.p.court
     model.court_boost = 1.0 + cp.capacity_gain * spend_musd / 100.0
     model.conviction = min(1.0, cp.conviction_base * (1.0 + cp.rule_of_law_gain * spend_musd / 100.0))
-    model.vetting = model.p.police.vetting_effect * spend_musd / 100.0
+    pp = model.p.police
+    model.vetting = pp.vetting_effect * spend_musd / 100.0
+    model.vetted = pp.vetted_base + (1.0 - pp.vetted_base) * spend_musd / (spend_musd + pp.vetting_half_musd)
 
 
 def open_courts(model: CartelModel) -> None:
