@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import warnings
 
+import numpy as np
 import solara
 import yaml
 from matplotlib.figure import Figure
@@ -40,7 +41,7 @@ from mesa.visualization.utils import force_update, update_counter
 from sim import CartelModel
 from sim.exploration import LEVERS, PILLARS, to_keywords
 from sim.params import POLICIES, TERRITORIES
-from sim.interventions import schedule_leader_removal
+from sim.interventions import Operation, RemoveLeader, schedule, schedule_leader_removal
 
 from . import page_plots
 from .figures import draw_territory
@@ -57,15 +58,14 @@ BUDGET, TARGETING = LEVER["policy__budget_musd"], LEVER["policy__targeting"]
 class ClassroomModel(CartelModel):
     """The cartel model built from the page's controls: pillar weights instead of shares.
 
-    ``disruption``, ``rule_of_law``, ``border`` and ``prevention`` are non-negative weights (the
-    sliders); each pillar's share of the budget is its weight over their sum. With every weight at 0
+    One keyword per budget pillar (:data:`sim.pillars.PILLARS`: ``disruption``, ``rule_of_law``,
+    ``border``, ``prevention``; default 1) is a non-negative weight (the sliders); each pillar's share of the budget is its weight over their sum. With every weight at 0
     no pillar is funded: the budget is 0 (and the shares, then unused, equal). Everything else is
     passed on to :class:`~sim.CartelModel` unchanged (``policy__budget_musd``, ``territory``, ...).
     """
 
-    def __init__(self, rng: int | None = None, disruption: float = 1.0, rule_of_law: float = 1.0,
-                 border: float = 1.0, prevention: float = 1.0, **kwargs):
-        weights = dict(disruption=disruption, rule_of_law=rule_of_law, border=border, prevention=prevention)
+    def __init__(self, rng: int | None = None, **kwargs):
+        weights = {pillar: kwargs.pop(pillar, 1.0) for pillar in PILLARS}
         kwargs.update(to_keywords({f"{p}_weight": w for p, w in weights.items()}))  # sim.exploration's rule
         super().__init__(rng=rng, **kwargs)
         self._advance = self.step  # Mesa's step: moves its clock, then runs CartelModel.step
@@ -90,6 +90,7 @@ MODEL_PARAMS = {
     **{pillar: _weight(pillar) for pillar in PILLARS},
     "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETING.values),
                           "label": "Police target"},
+    "policy__military_share": Slider("Armed forces (share of funded units)", MERIDA.military_share, 0.0, 1.0, 0.05),
     "steps": 520,  # weeks before the run stops (10 years)
 }
 
@@ -146,7 +147,7 @@ def removal_target(model: CartelModel) -> int | None:
 
 
 def removal_pending(model: CartelModel) -> bool:
-    return any(iv.at_step > model.week for iv in model.p.interventions)
+    return any(iv.at_step > model.week for iv in model.p.interventions if isinstance(iv, RemoveLeader))
 
 
 @solara.component
@@ -166,7 +167,7 @@ def LeaderRemoval(model: CartelModel):
             solara.Text(f"Scheduled for week {model.week + 1}: press Step or ▶.")
         elif target is None:
             solara.Text("No group has a leader to remove now.")
-        fired = [e for e in model.events if e.get("fired")]
+        fired = [e for e in model.events if e.get("fired") and e["kind"] == "remove_leader"]
         for e in fired[-3:]:
             heir = "an accepted heir took over" if e["successor"] else "no accepted heir: a succession fight"
             solara.Text(f"Week {e['at_step']}: group {e['group']}'s leader captured ({len(e['plazas'])} plazas); "
@@ -182,6 +183,37 @@ def LeaderRemoval(model: CartelModel):
                     f"{pol.targeting}. The sidebar's settings apply on Reset.")
 
 
+OPERATION_UNITS, OPERATION_WEEKS = 50, 26  # the page's joint operation: 50 armed-forces units for half a year
+
+
+def operation_state(model: CartelModel) -> str | None:
+    """The state with the most homicides lately (10-week smoothed): where the page's operation goes."""
+    if model.violence_recent.max() <= 0:
+        return None
+    return model.territory.nodes[int(np.argmax(model.violence_recent))]["state"]
+
+
+@solara.component
+def JointOperation(model: CartelModel):
+    """A button that sends armed-forces units to the most violent state for half a year, from next week."""
+    update_counter.get()
+    where = operation_state(model)
+    weeks_left = model.p.steps - model.week
+
+    def send():
+        last = model.week + min(OPERATION_WEEKS, weeks_left)
+        schedule(model, Operation(where=where, from_step=model.week + 1, to_step=last, units=OPERATION_UNITS,
+                                  force="military"))
+        force_update()
+
+    with solara.Card("Joint operation"), solara.Column():
+        solara.Button(f"Send {OPERATION_UNITS} armed-forces units to {where or 'the most violent state'}",
+                      on_click=send, disabled=not model.running or where is None or weeks_left < 1)
+        for e in [e for e in model.events if e["kind"] == "operation"][-3:]:
+            solara.Text(f"Weeks {e['at_step']}-{e['to_step']}: {e['units']} {e['force']} units in {e['where']}.")
+        solara.Text(f"Armed-forces units deployed this week: {model.military_units}.")
+
+
 # --------------------------------------------------------------------------------------------------
 # Presets and the sidebar's settings
 PRESET_NAMES = ("none", "kingpin", "merida", "prevention")
@@ -193,7 +225,7 @@ def preset_controls(name: str) -> dict:
     pol = POLICIES[name]
     return {"policy__budget_musd": round(pol.budget_musd),
             **{pillar: round(100 * getattr(pol.shares, pillar)) for pillar in PILLARS},
-            "policy__targeting": pol.targeting}
+            "policy__targeting": pol.targeting, "policy__military_share": pol.military_share}
 
 
 def matching_preset(values: dict) -> str:
@@ -354,6 +386,7 @@ def Page():
         with solara.Column():
             MapPanel(model.value)
             LeaderRemoval(model.value)
+            JointOperation(model.value)
         with solara.Column():
             Charts(model.value)
             Downloads(model.value)

@@ -26,8 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .params import POLICIES, TARGETINGS, ParamError, Shares
-
-PILLARS = ("disruption", "rule_of_law", "border", "prevention")
+from .pillars import BUDGET_PILLARS as PILLARS  # the budget pillars, one weight each
 
 
 @dataclass(frozen=True)

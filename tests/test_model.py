@@ -12,7 +12,7 @@ from sim.agents import CartelLeader, MiddleOperator
 from sim.pillars.disruption import Police
 from sim.pillars.prevention import Community
 from sim.pillars.rule_of_law import Court
-from sim.metrics import COLUMNS, NODE_COLUMNS
+from sim.metrics import CAUSES, COLUMNS, NODE_COLUMNS
 
 from .conftest import make
 
@@ -50,8 +50,10 @@ def test_timeseries_has_the_contract_columns(small_model):
                 "impunity", "guns", "resilience", "contested_plazas"]
     assert set(required) <= set(ts.columns)
     assert list(ts.columns) == list(COLUMNS)
-    parts = ts[["homicides_members", "homicides_civilians", "homicides_background", "homicides_leaders"]]
+    parts = ts[["homicides_members", "homicides_civilians", "homicides_background", "homicides_leaders",
+                "homicides_security"]]
     assert (ts["homicides"] == parts.sum(axis=1)).all()
+    assert (ts["homicides"] == ts[[f"homicides_{cause}" for cause in CAUSES]].sum(axis=1)).all()
 
 
 def test_same_seed_same_results_other_seed_differs():
