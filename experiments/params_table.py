@@ -19,12 +19,20 @@ from sim.interventions import Intervention
 from . import io
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "parameters.md"
-GROUPS = {  # config key -> dataclass
-    "": params.Params, "territory": params.TerritoryParams, "policy": params.PolicyParams,
-    "policy.shares": params.Shares, "scenario": params.ScenarioParams, "cartels": params.CartelParams,
-    "community": params.CommunityParams, "police": params.PoliceParams, "court": params.CourtParams,
-    "border": params.BorderParams, "output": params.OutputParams, **{f"interventions[kind={kind}]": cls for kind, cls in Intervention.KINDS.items()},
-}
+def groups(cls: type = params.Params, prefix: str = "") -> dict[str, type]:
+    """Config key prefix -> parameter dataclass, for every group of :class:`sim.params.Params` (nested
+    groups such as policy.shares included), then one entry per intervention kind."""
+    out = {prefix: cls}
+    for f in dataclasses.fields(cls):
+        tp = typing.get_type_hints(cls)[f.name]
+        if dataclasses.is_dataclass(tp):
+            out.update(groups(tp, f"{prefix}.{f.name}" if prefix else f.name))
+    if cls is params.Params:
+        out.update({f"interventions[kind={kind}]": kind_cls for kind, kind_cls in Intervention.KINDS.items()})
+    return out
+
+
+GROUPS = groups()  # config key -> dataclass
 LINE = re.compile(r"^\s+(\w+): [^=]+= (.+?)\s+# (.+)$")
 
 
