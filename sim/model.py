@@ -3,7 +3,8 @@
 One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
 
 1. timed interventions fire (:func:`sim.policy.intervene`);
-2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`);
+2. drug routes (recomputed monthly, :func:`sim.routes.update`); border flows: guns south, drug
+   revenue north along the routes (:func:`sim.border.weekly_flows`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
 5. police units are deployed (:func:`sim.policy.deploy`); their presence deters fights;
@@ -36,7 +37,7 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from . import border, cells, conflict, policy, succession, territory
+from . import border, cells, conflict, policy, routes, succession, territory
 from .agents import CartelLeader, Community, Court, MiddleOperator, Police
 from .groups import Group
 from .metrics import Recorder
@@ -114,6 +115,7 @@ class CartelModel(mesa.Model):
         self._init_counters()
         policy.apply_levers(self)
         self._init_agents()
+        routes.init(self)  # issue 13: drug routes at week 0 (sim/routes.py)
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.collector
         self.census()
@@ -164,6 +166,7 @@ class CartelModel(mesa.Model):
         self.violence_recent = np.zeros(n)
         self.bribes = np.zeros(n)
         self.units_at = np.zeros(n, np.int64)
+        self.military_at = np.zeros(n)  # armed-forces units per node (issue 13; read by sim/routes.py)
         self.members_at = np.zeros(n)
         self.groups_at = np.zeros(n, np.int64)
         self.node_revenue = np.zeros(n)
@@ -272,6 +275,7 @@ class CartelModel(mesa.Model):
         self._reseed()
         self._reset_week()
         policy.intervene(self)
+        routes.update(self)  # issue 13: drug routes, monthly (sim/routes.py)
         border.weekly_flows(self)
         cells.update(self)
         leaders = list(self._leaders())
