@@ -15,10 +15,13 @@ during week ``step``; stocks (members, groups, guns, resilience) are read at its
 - The middle layer: ``crews_<outcome>`` counts crews that lost their boss and stayed, defected to a
   rival, split off or went home (:mod:`sim.crews`).
 - ``contested_plazas``: nodes where cells of two or more groups are present.
+- Drugs (:mod:`sim.routes`): ``drug_flow``, tonnes of cocaine a week delivered into the US (what
+  reaches the crossings less the border pillar's seizures); ``drug_price``, US$ per kg at the crossing.
 
 Node table (``output.nodes``): ``step, node, homicides`` (during the week), ``controller`` (group
 with the largest cell at the node, -1 for none), ``members`` (all groups' members there) and
-``groups`` (number of groups present; 2 or more: contested).
+``groups`` (number of groups present; 2 or more: contested) and ``drug_flow`` (tonnes of cocaine
+passing through the node that week, :mod:`sim.routes`).
 """
 
 from __future__ import annotations
@@ -74,10 +77,12 @@ COLUMNS = {
     "crews_defected": "crews_defected",
     "crews_splintered": "crews_splintered",
     "crews_dissolved": "crews_dissolved",
+    "drug_flow": "drug_flow",  # tonnes of cocaine a week delivered into the US (sim/routes.py)
+    "drug_price": "drug_price",  # US$ per kg at the US crossing (sim/routes.py)
 }
 
 
-NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups")
+NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups", "drug_flow")
 
 
 def concentration(sizes: np.ndarray) -> tuple[float, float, float]:
@@ -104,6 +109,7 @@ class Recorder:
             self.node_controller = np.full(shape, -1, np.int32)
             self.node_members = np.zeros(shape, np.int32)
             self.node_groups = np.zeros(shape, np.int16)
+            self.node_flow = np.zeros(shape, np.float32)  # tonnes a week through the node
 
     def measure(self, model: CartelModel) -> None:
         ops = model.active_operators()
@@ -140,6 +146,7 @@ class Recorder:
         self.node_members[t] = model.members_at
         self.node_groups[t] = model.groups_at
         self.node_controller[t] = model.controllers()
+        self.node_flow[t] = model.flow_at
 
     def timeseries(self) -> pd.DataFrame:
         df = self.collector.get_model_vars_dataframe().reset_index(drop=True)
@@ -157,4 +164,5 @@ class Recorder:
             "controller": self.node_controller[:weeks].ravel(),
             "members": self.node_members[:weeks].ravel(),
             "groups": self.node_groups[:weeks].ravel(),
+            "drug_flow": self.node_flow[:weeks].ravel(),
         })

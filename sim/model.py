@@ -3,7 +3,8 @@
 One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
 
 1. timed interventions act (:func:`sim.interventions.fire`);
-2. border flows: guns south, drug revenue north (:func:`sim.pillars.border.weekly_flows`);
+2. drug routes (recomputed monthly, :func:`sim.routes.update`); border flows: guns south, drug
+   revenue north along the routes (:func:`sim.pillars.border.weekly_flows`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
 5. police and armed-forces units are deployed (:func:`sim.pillars.disruption.deploy`); their presence
@@ -38,7 +39,7 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from . import cells, conflict, interventions, succession, territory
+from . import cells, conflict, interventions, routes, succession, territory
 from .agents import CartelLeader, MiddleOperator
 from .groups import Group
 from .people import People
@@ -117,6 +118,7 @@ class CartelModel(mesa.Model):
         self._init_nodes()
         self._init_counters()
         self._init_agents()
+        routes.init(self)  # issue 13: drug routes at week 0 (sim/routes.py)
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.collector
         self.census()
@@ -265,6 +267,7 @@ class CartelModel(mesa.Model):
         self._reseed()
         self._reset_week()
         interventions.fire(self)
+        routes.update(self)
         border.weekly_flows(self)
         cells.update(self)
         leaders = list(self._leaders())

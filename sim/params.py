@@ -64,6 +64,7 @@ class ScenarioParams:
     drug_revenue_musd: float = ranged(6_000.0, 0, 100_000, hint='US$ millions a year')  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
     extortion_rate: float = ranged(2e-6, 0, 1e-3, hint='US$ M per person a year (1e-3 = US$ 1000)')  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
     background_homicide_rate: float = ranged(5.6, 0, 1000, hint='per 100k residents a year')  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
+    cocaine_supply: float = ranged(1.0, 0, 10, hint='index, 1 = baseline')  # drugs entering the territory at ports and the southern border, index (1 = baseline, routes.tonnes_a_year); issue 13, see sim/routes.py
     population_year: int = ranged(2020, 2005, 2025, hint="a year; INEGI censuses 2005-2020, extended to 2025")  # year whose population the territory has (node populations scaled to INEGI's national total that year, interpolated between censuses 2005-2020); the mexico_2007 scenario uses 2007
 
 
@@ -186,6 +187,22 @@ class BorderParams:
 
 
 @dataclass
+class RouteParams:
+    """Drug routes (issue 13, :mod:`sim.routes`): drugs enter at ports and the southern border and take the
+    cheapest ways north to the US crossings; the price at the crossing follows supply."""
+
+    tonnes_a_year: float = ranged(300.0, 0, 100_000, lo_open=True, hint='tonnes a year')  # cocaine entering Mexico at cocaine_supply 1, tonnes/yr (national, pro-rated like all flows); assumed order of magnitude: US cocaine consumption of a few hundred tonnes a year, falling by about half 2002-2010 (Kilmer et al. 2014, RAND RR-534; Midgette et al. 2019, RAND RR-3140), most of it through Mexico (US State Dept INCSR); with drug_revenue_musd it sets the baseline price (6,000 M / 300 t = US$20,000/kg)
+    demand_elasticity: float = ranged(0.5, 0, 5, lo_open=True, hint='size of the negative price elasticity')  # size of the (negative) price elasticity of US demand for cocaine; price = p0 x supply^(-1/e); assumed from the literature: about -0.5 (OAS 2013, The Drug Problem in the Americas, ch. 4), estimates -0.6 to -2.5 (NRC 2001, Informing America's Policy on Illegal Drugs)
+    price_cap: float = ranged(10.0, 1, 1000, hint='multiple of the baseline price')  # the crossing price rises at most to this multiple of its baseline as supply falls (constant elasticity holds only near observed prices); assumed
+    police_cost: float = ranged(1.0, 0, 100, hint='per unit per municipality-sized plaza')  # extra cost of crossing a plaza per police unit stationed there, in plaza crossings (1: one unit per plaza doubles it); assumed; crackdowns divert routes (Dell 2015, AER 105(6))
+    military_cost: float = ranged(2.0, 0, 100, hint='per unit per municipality-sized plaza')  # the same for armed-forces units (model.military_at); assumed (checkpoints of the army and navy)
+    contested_cost: float = ranged(1.0, 0, 100, hint='plaza crossings')  # extra cost of crossing a contested plaza (two or more groups); assumed
+    interdiction_cost: float = ranged(2.0, 0, 100, hint='plaza crossings at full interdiction')  # extra cost at a US crossing per unit of drug interdiction share; assumed
+    spread: float = ranged(1.0, 0, 100, lo_open=True, hint='plaza crossings')  # logit scale: a way costing this much more than the cheapest carries e^-1 as much; assumed
+    every_weeks: int = ranged(4, 1, 52, hint='weeks')  # routes are recomputed every this many weeks (and at week 0); monthly
+
+
+@dataclass
 class OutputParams:
     nodes: bool = False  # also record one row per node per week (nodes.parquet)
     csv: bool = False    # also write each table as CSV beside its parquet file (timeseries.csv, nodes.csv)
@@ -206,6 +223,7 @@ class Params:
     military: MilitaryParams = field(default_factory=MilitaryParams)
     court: CourtParams = field(default_factory=CourtParams)
     border: BorderParams = field(default_factory=BorderParams)
+    routes: RouteParams = field(default_factory=RouteParams)  # issue 13: drug routes (sim/routes.py)
     output: OutputParams = field(default_factory=OutputParams)
     interventions: list[Intervention] = field(default_factory=list)
 

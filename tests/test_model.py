@@ -69,7 +69,10 @@ def test_policies_on_one_seed_face_the_same_world():
     models = {p: make(policy=p, territory="mexico_states", rng=7, steps=10) for p in ("none", "kingpin", "prevention")}
     ref = models["none"]
     for m in models.values():
-        assert (m.value == ref.value).all() and (m.resilience0 == ref.resilience0).all()
+        # the territory as built (model.value then follows the drug routes, which policy moves: sim/routes.py)
+        value = [d["value"] for _, d in m.territory.nodes(data=True)]
+        assert value == [d["value"] for _, d in ref.territory.nodes(data=True)]
+        assert (m.resilience0 == ref.resilience0).all()
         assert [(o.node, o.members, o.group.gid) for o in m.active_operators()] == \
             [(o.node, o.members, o.group.gid) for o in ref.active_operators()]
     # kingpin and prevention spend the same on the border, so their weekly gun supply (the first

@@ -2,8 +2,10 @@
 
 - Guns: ``scenario.gun_inflow / 52`` a week, less the share interdicted, are sold to cells
   (see :mod:`sim.cells`).
-- Drugs: ``scenario.drug_revenue_musd / 52`` a week, less the share seized, is earned by the plazas
-  that hold the corridors, in proportion to their trafficking value.
+- Drugs: the week's revenue at the crossings (price x tonnes, :mod:`sim.routes`; at
+  ``scenario.cocaine_supply`` 1, ``scenario.drug_revenue_musd / 52``), less the share seized, is earned
+  by the plazas that hold the routes, in proportion to their trafficking value, which follows the drugs
+  passing through them (:func:`sim.routes.RouteNetwork.value`).
 National flows are pro-rated to the territory's share of Mexico's population (``model.scale``).
 Interdiction grows with border spending S (US$ M/yr) with diminishing returns: max x S / (S + half).
 """
@@ -36,8 +38,8 @@ def weekly_flows(model: CartelModel) -> None:
     guns = s.gun_inflow * model.scale / 52.0 * (1.0 - model.gun_interdiction)
     model.gun_supply = float(model.world["flows"].poisson(guns))
     held = model.members_at > 0
-    weight = model.value * held
+    weight = model.value * held  # issue 13: value follows the drugs passing through (sim/routes.py)
     total = weight.sum()
-    revenue = s.drug_revenue_musd * model.scale / 52.0 * (1.0 - model.drug_interdiction)
+    revenue = model.drug_revenue * (1.0 - model.drug_interdiction)  # price x tonnes at the crossings
     model.node_revenue = revenue * weight / total if total > 0 else np.zeros(model.n_nodes)
     model.extortion = s.extortion_rate / 52.0 * model.population * (1.0 - model.resilience) * held
