@@ -22,7 +22,7 @@ GROUPS = {  # config key -> dataclass
     "": params.Params, "territory": params.TerritoryParams, "policy": params.PolicyParams,
     "policy.shares": params.Shares, "scenario": params.ScenarioParams, "cartels": params.CartelParams,
     "community": params.CommunityParams, "police": params.PoliceParams, "court": params.CourtParams,
-    "border": params.BorderParams, "output": params.OutputParams, "interventions[]": params.Intervention,
+    "border": params.BorderParams, "finance": params.FinanceParams, "output": params.OutputParams, "interventions[]": params.Intervention,
 }
 LINE = re.compile(r"^\s+(\w+): [^=]+= (.+?)\s+# (.+)$")
 

@@ -13,6 +13,9 @@ during week ``step``; stocks (members, groups, guns, resilience) are read at its
 - The middle layer: ``crews_<outcome>`` counts crews that lost their boss and stayed, defected to a
   rival, split off or went home (:mod:`sim.crews`).
 - ``contested_plazas``: nodes where cells of two or more groups are present.
+- ``cash_seized`` (US$ that week) and ``cartel_cash`` (US$ held by cells and war chests at the week's
+  end): financial intelligence (:mod:`sim.finance`). The model counts money in US$ M; these two
+  columns are in US$.
 
 Node table (``output.nodes``): ``step, node, homicides`` (during the week), ``controller`` (group
 with the largest cell at the node, -1 for none), ``members`` (all groups' members there) and
@@ -27,6 +30,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from mesa import DataCollector
+
+from . import finance
 
 if TYPE_CHECKING:
     from .model import CartelModel
@@ -68,6 +73,8 @@ COLUMNS = {
     "crews_defected": "crews_defected",
     "crews_splintered": "crews_splintered",
     "crews_dissolved": "crews_dissolved",
+    "cash_seized": "cash_seized_usd",  # financial intelligence (sim/finance.py): US$ seized that week
+    "cartel_cash": "cartel_cash_usd",  # groups' cash (cells + war chests) at the week's end, US$
 }
 
 CAUSES = ("members", "bystanders", "predation", "leaders", "background")  # homicides_<cause> sum to homicides
@@ -123,6 +130,8 @@ class Recorder:
         model.corruption_mean = float((model.corruption * pop).sum() / pop.sum())
         model.plazas_held = int((model.groups_at > 0).sum())
         model.contested_plazas = int((model.groups_at >= 2).sum())
+        model.cash_seized_usd = model.cash_seized * 1e6  # the model's money is US$ M; these columns are US$
+        model.cartel_cash_usd = finance.cartel_cash(model) * 1e6
         self.collector.collect(model)
         if self.nodes and model.week <= model.p.steps:
             self._record_nodes(model, model.week - 1)

@@ -3,7 +3,8 @@
 One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
 
 1. timed interventions fire (:func:`sim.policy.intervene`);
-2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`);
+2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`); financial
+   intelligence freezes a share of the laundered revenue and of the groups' cash (:func:`sim.finance.weekly`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
 5. police units are deployed (:func:`sim.policy.deploy`); their presence deters fights;
@@ -36,7 +37,7 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from . import border, cells, conflict, policy, succession, territory
+from . import border, cells, conflict, finance, policy, succession, territory
 from .agents import CartelLeader, Community, Court, MiddleOperator, Police
 from .groups import Group
 from .metrics import Recorder
@@ -273,6 +274,7 @@ class CartelModel(mesa.Model):
         self._reset_week()
         policy.intervene(self)
         border.weekly_flows(self)
+        finance.weekly(self)  # financial intelligence: seizures of laundered revenue and cash (sim/finance.py)
         cells.update(self)
         leaders = list(self._leaders())
         for k in self.world["leaders"].permutation(len(leaders)).tolist():

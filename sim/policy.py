@@ -3,7 +3,8 @@ and timed interventions. Presets are in :data:`sim.params.POLICIES`.
 
 Levers derived from the spending S_k (US$ M/yr) of pillar k:
 
-- disruption: ``S_1 / unit_cost`` funded police units; intelligence = 1 + gain x S_1/100;
+- disruption: ``S_1 x (1 - finance_share) / unit_cost`` funded police units; intelligence = 1 + gain x S_1/100;
+  ``S_1 x finance_share`` buys financial intelligence (:mod:`sim.finance`);
 - rule of law: court capacity x (1 + capacity_gain x S_2/100), conviction probability
   x (1 + rule_of_law_gain x S_2/100), vetting that cuts corruption by vetting_effect x S_2/100 a week;
 - border: gun and drug interdiction, see :mod:`sim.border`;
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import border, succession
+from . import border, finance, succession
 from .params import REMOVAL_MODES, Intervention, ParamError
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def spending(model: CartelModel) -> dict[str, float]:
 def apply_levers(model: CartelModel) -> None:
     """Set the model's policy-dependent quantities from the budget (once, at start)."""
     p, s = model.p, spending(model)
-    model.funded_units = int(round(s["disruption"] / p.police.unit_cost_musd))
+    finance.levers(model, s["disruption"] * p.policy.finance_share)  # financial intelligence (sim/finance.py)
+    model.funded_units = int(round(s["disruption"] * (1.0 - p.policy.finance_share) / p.police.unit_cost_musd))
     model.intelligence = 1.0 + p.police.intelligence_gain * s["disruption"] / 100.0
     model.court_boost = 1.0 + p.court.capacity_gain * s["rule_of_law"] / 100.0
     model.conviction = min(1.0, p.court.conviction_base * (1.0 + p.court.rule_of_law_gain * s["rule_of_law"] / 100.0))

@@ -20,7 +20,7 @@ def test_every_default_has_a_line_of_provenance():
         doc = params_table.comments(cls)
         for name in cls.__dataclass_fields__:
             if name in ("territory", "policy", "scenario", "cartels", "community", "police", "court", "border",
-                        "output", "interventions", "shares"):
+                        "finance", "output", "interventions", "shares"):
                 continue
             assert name in doc and len(doc[name]) > 10, f"{cls.__name__}.{name} has no line of provenance"
 
