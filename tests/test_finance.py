@@ -134,3 +134,14 @@ def test_bad_finance_share_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "'policy.finance_share'" in err and "[0, 1]" in err and "\n" not in err
     assert not out.exists()
+
+
+def test_pay_elasticity_zero_leaves_recruitment_alone():
+    """pay_elasticity 0: seizures still cut income (and so raise need), but recruitment's pull stays 1."""
+    _, _, _, model = run(steps=30, policy__finance_share=0.5, finance__pay_elasticity=0.0)
+    assert model.revenue_seizure > 0 and (model.pay_pull == 1.0).all()
+    _, _, _, pulled = run(steps=30, policy__finance_share=0.5)
+    held = pulled.node_revenue > 0
+    assert held.any() and pulled.pay_pull[held].max() < 1.0
+    # pull = income after / income before: at most 1 - r where extortion is 0, never below it
+    assert pulled.pay_pull.min() >= 1 - pulled.revenue_seizure - 1e-12
