@@ -5,7 +5,8 @@ Forms (per cell c at node i, one week; Prieto-Curiel et al. 2023 turned into loc
 
 - income_c = (drug revenue_i + extortion_i) x m_c / M_i            (US$ M; M_i: members at i)
 - need_c = wage / (wage + drug revenue_i / M_i)                     (0-1; drives predation)
-- recruits_c ~ Poisson(rho x s x m_c x vulnerability_i)            (s: scenario.recruitment_scale)
+- recruits_c ~ Poisson(rho x s x m_c x vulnerability_i x pull_i)   (s: scenario.recruitment_scale;
+  pull_i: the pay cells can offer after financial seizures, 1 without them, see sim.pillars.finance)
   scaled down where a plaza's recruits would exceed its young not yet members, y (R_i + M_i) - M_i,
   or the territory's recruits its young not yet members, y (R + M) - M
 - exits_c ~ Binomial(m_c, omega x M_i / K_i)                        (K_i: capacity of the plaza)
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 def update(model: CartelModel) -> None:
     ops = model.active_operators()
+    model.guns_bought = 0.0  # guns bought by all cells this week (read by sim/pillars/finance.py's tests and reports)
     if not ops:
         return
     p, rng = model.p, model.world["recruitment"]
@@ -53,9 +55,11 @@ def update(model: CartelModel) -> None:
     bought = demand if total <= model.gun_supply else demand * (model.gun_supply / total)
     cash = (cash - bought * cp.gun_price_musd) * (1.0 - cp.cash_burn)
     guns = guns * (1.0 - cp.gun_depreciation) + bought
+    model.guns_bought = float(bought.sum())
 
     # recruitment and exits
     lam = cp.recruitment_rate * p.scenario.recruitment_scale * m * model.vulnerability[node]
+    lam = lam * model.pay_pull[node]  # pay after financial seizures (sim/pillars/finance.py; 1 without them)
     recruits = rng.poisson(lam).astype(np.float64)
     # the young not yet in a cell: members never outnumber a plaza's young people, whatever the rates
     pool = np.maximum(p.community.youth_share * (model.residents + members_at) - members_at, 0.0)

@@ -91,6 +91,12 @@ UNCERTAINTIES: tuple[Input, ...] = (
           "calibrated 1.1 so that baseline arrests fill the courts (México Evalúa); state courts differ several-fold"),
     Input("community.prevention_effect", 0.2, 0.6, "max cut of recruitment",
           "Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%); weaker replications down to -20%"),
+    Input("finance.revenue_max", 0.1, 0.7, "share of drug revenue",
+          "assumed; 0.7 is the upper bound from the 2010 US-dollar deposit limits (INCSR 2014); no causal "
+          "estimate of financial enforcement's effect exists. Matters only with policy.finance_share > 0"),
+    Input("finance.pay_elasticity", 0.0, 2.0, "elasticity",
+          "assumed 1 (no published elasticity of recruitment to cartel pay). Matters only with "
+          "policy.finance_share > 0"),
 )
 
 # --------------------------------------------------------------------------------------------------

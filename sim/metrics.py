@@ -17,6 +17,9 @@ during week ``step``; stocks (members, groups, guns, resilience) are read at its
 - ``contested_plazas``: nodes where cells of two or more groups are present.
 - Drugs (:mod:`sim.routes`): ``drug_flow``, tonnes of cocaine a week delivered into the US (what
   reaches the crossings less the border pillar's seizures); ``drug_price``, US$ per kg at the crossing.
+- ``cash_seized`` (US$ that week) and ``cartel_cash`` (US$ held by cells and war chests at the week's
+  end): financial intelligence (:mod:`sim.pillars.finance`). The model counts money in US$ M; these two
+  columns are in US$.
 
 Node table (``output.nodes``): ``step, node, homicides`` (during the week), ``controller`` (group
 with the largest cell at the node, -1 for none), ``members`` (all groups' members there) and
@@ -33,6 +36,7 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
+from .pillars import finance
 from .people import CAUSES  # noqa: F401  (homicides_<cause> sum to homicides; read from here by the reports)
 
 if TYPE_CHECKING:
@@ -79,6 +83,8 @@ COLUMNS = {
     "crews_dissolved": "crews_dissolved",
     "drug_flow": "drug_flow",  # tonnes of cocaine a week delivered into the US (sim/routes.py)
     "drug_price": "drug_price",  # US$ per kg at the US crossing (sim/routes.py)
+    "cash_seized": "cash_seized_usd",  # financial intelligence (sim/pillars/finance.py): US$ seized that week
+    "cartel_cash": "cartel_cash_usd",  # groups' cash (cells + war chests) at the week's end, US$
 }
 
 
@@ -137,6 +143,8 @@ class Recorder:
         model.corruption_mean = float((model.corruption * pop).sum() / pop.sum())
         model.plazas_held = int((model.groups_at > 0).sum())
         model.contested_plazas = int((model.groups_at >= 2).sum())
+        model.cash_seized_usd = model.cash_seized * 1e6  # the model's money is US$ M; these columns are US$
+        model.cartel_cash_usd = finance.cartel_cash(model) * 1e6
         self.collector.collect(model)
         if self.nodes and model.week <= model.p.steps:
             self._record_nodes(model, model.week - 1)

@@ -4,7 +4,8 @@ One step is one week. The schedule of a week (read it here, in :meth:`CartelMode
 
 1. timed interventions act (:func:`sim.interventions.fire`);
 2. drug routes (recomputed monthly, :func:`sim.routes.update`); border flows: guns south, drug
-   revenue north along the routes (:func:`sim.pillars.border.weekly_flows`);
+   revenue north along the routes (:func:`sim.pillars.border.weekly_flows`); financial intelligence
+   freezes a share of the laundered revenue and of the groups' cash (:func:`sim.pillars.finance.weekly`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
 5. police and armed-forces units are deployed (:func:`sim.pillars.disruption.deploy`); their presence
@@ -43,7 +44,7 @@ from . import cells, conflict, interventions, routes, succession, territory
 from .agents import CartelLeader, MiddleOperator
 from .groups import Group
 from .people import People
-from .pillars import apply_levers, border, disruption, prevention, rule_of_law
+from .pillars import apply_levers, border, disruption, finance, prevention, rule_of_law
 from .metrics import Recorder
 from .params import ParamError, Params, from_dict, from_kwargs, national_population, to_dict
 from .streams import POLICY, WORLD, Streams
@@ -269,6 +270,7 @@ class CartelModel(mesa.Model):
         interventions.fire(self)
         routes.update(self)
         border.weekly_flows(self)
+        finance.weekly(self)
         cells.update(self)
         leaders = list(self._leaders())
         for k in self.world["leaders"].permutation(len(leaders)).tolist():

@@ -52,6 +52,7 @@ class PolicyParams:
     targeting: str = "leaders"  # whom funded police units go after: leaders | operators | violence
     prevention_share: float = ranged(-1.0, 0, 1, also=(-1,), hint='-1: off, shares as given')  # if in [0, 1]: sets shares.prevention and rescales the other pillars to keep their mix (for sweeps); -1: shares as given
     military_share: float = unit(0.0)  # share of the funded units that are armed forces (army, navy) rather than federal police; 0: all police (as before this key existed). The army took over most anti-cartel operations from 2007 (seed article: militarisation of security)
+    finance_share: float = unit(0.0)  # share of the disruption pillar's money (budget x shares.disruption) spent on financial intelligence (anti-money laundering, sim/pillars/finance.py) instead of police units; 0: none (the presets)
 
 
 @dataclass
@@ -203,6 +204,17 @@ class RouteParams:
 
 
 @dataclass
+class FinanceParams:
+    """Financial intelligence (anti-money laundering), bought with policy.finance_share of pillar 1 (sim/pillars/finance.py)."""
+
+    revenue_max: float = unit(0.7)  # max share of drug revenue stopped before it reaches the cells (laundered deposits and bulk cash frozen or seized), at saturating capacity; upper bound: Mexico's 2010 limits on US-dollar cash deposits cut bulk dollars returning through Mexican banks by about 70% (US State Department INCSR 2014), though much was diverted to other channels; assumed
+    stock_max: float = unit(0.05)  # max share of the cash held by cells and war chests frozen a year, at saturating capacity; under 5% of 2016 money-laundering cases were resolved within the year (government risk assessment; federal audit office); the FIU froze accounts of about 2,000 people tied to one cartel in June 2020 (scale check); assumed
+    half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint='US$ M a year')  # yearly spending on financial intelligence (US$ M, national) that builds half the max capacity; assumed (as border.half_musd and community.prevention_half_musd)
+    build_weeks: float = ranged(52.0, 1, 5200, hint='weeks')  # time constant over which capacity approaches its funded level (cases take time to build), weeks; assumed: under 5% of money-laundering cases are resolved within a year
+    pay_elasticity: float = ranged(1.0, 0, 10)  # elasticity of recruitment to the pay a cell can offer (its income after seizures relative to before); assumed (Dell et al. 2019: recruitment responds to income; no published elasticity); 0: pay does not move recruitment
+
+
+@dataclass
 class OutputParams:
     nodes: bool = False  # also record one row per node per week (nodes.parquet)
     csv: bool = False    # also write each table as CSV beside its parquet file (timeseries.csv, nodes.csv)
@@ -224,6 +236,7 @@ class Params:
     court: CourtParams = field(default_factory=CourtParams)
     border: BorderParams = field(default_factory=BorderParams)
     routes: RouteParams = field(default_factory=RouteParams)  # issue 13: drug routes (sim/routes.py)
+    finance: FinanceParams = field(default_factory=FinanceParams)
     output: OutputParams = field(default_factory=OutputParams)
     interventions: list[Intervention] = field(default_factory=list)
 

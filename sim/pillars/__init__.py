@@ -44,6 +44,9 @@ PILLARS: tuple[Pillar, ...] = (
            "pillar 3, 21st-century border (interdiction of guns south, drugs north)", share=0.25),
     Pillar("prevention", "4 Resilient communities",
            "pillar 4, resilient communities (youth and community prevention)", share=0.25),
+    Pillar("finance", "1b Financial intelligence",
+           "part of pillar 1: anti-money laundering, seizures of laundered revenue and cash",
+           funded_from="disruption", part_key="finance_share"),
 )
 BUDGET_PILLARS = tuple(p.name for p in PILLARS if not p.funded_from)  # the keys of policy.shares
 
