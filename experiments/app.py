@@ -166,7 +166,7 @@ def LeaderRemoval(model: CartelModel):
             solara.Text(f"Scheduled for week {model.week + 1}: press Step or ▶.")
         elif target is None:
             solara.Text("No group has a leader to remove now.")
-        fired = [e for e in model.events if e.get("fired")]
+        fired = [e for e in model.events if e.get("fired") and e["kind"] == "remove_leader"]  # not timeline changes
         for e in fired[-3:]:
             heir = "an accepted heir took over" if e["successor"] else "no accepted heir: a succession fight"
             solara.Text(f"Week {e['at_step']}: group {e['group']}'s leader captured ({len(e['plazas'])} plazas); "

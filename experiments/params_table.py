@@ -23,6 +23,7 @@ GROUPS = {  # config key -> dataclass
     "policy.shares": params.Shares, "scenario": params.ScenarioParams, "cartels": params.CartelParams,
     "community": params.CommunityParams, "police": params.PoliceParams, "court": params.CourtParams,
     "border": params.BorderParams, "output": params.OutputParams, "interventions[]": params.Intervention,
+    "timeline[]": params.TimelineEntry,
 }
 LINE = re.compile(r"^\s+(\w+): [^=]+= (.+?)\s+# (.+)$")
 

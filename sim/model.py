@@ -2,7 +2,8 @@
 
 One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
 
-1. timed interventions fire (:func:`sim.policy.intervene`);
+1. timed interventions fire (:func:`sim.policy.intervene`); dated input changes of the timeline
+   take effect (:func:`sim.timeline.apply`);
 2. border flows: guns south, drug revenue north (:func:`sim.border.weekly_flows`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
 4. leaders bribe and order expansion (``CartelLeader.step``, random order);
@@ -36,7 +37,7 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from . import border, cells, conflict, policy, succession, territory
+from . import border, cells, conflict, policy, succession, territory, timeline
 from .agents import CartelLeader, Community, Court, MiddleOperator, Police
 from .groups import Group
 from .metrics import Recorder
@@ -272,6 +273,7 @@ class CartelModel(mesa.Model):
         self._reseed()
         self._reset_week()
         policy.intervene(self)
+        timeline.apply(self)  # dated input changes of this week (sim/timeline.py)
         border.weekly_flows(self)
         cells.update(self)
         leaders = list(self._leaders())

@@ -142,6 +142,7 @@ class ScenarioParams:
     extortion_rate: float = ranged(2e-6, 0, 1e-3, hint='US$ M per person a year (1e-3 = US$ 1000)')  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
     background_homicide_rate: float = ranged(5.6, 0, 1000, hint='per 100k residents a year')  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
     population_year: int = ranged(2020, 2005, 2025, hint="a year; INEGI censuses 2005-2020, extended to 2025")  # year whose population the territory has (node populations scaled to INEGI's national total that year, interpolated between censuses 2005-2020); the mexico_2007 scenario uses 2007
+    timeline_file: str = ""  # dated input changes this world brings (sim/timeline.py): a CSV path, or a name (mexico_2007 = sim/data/mexico_2007_timeline.csv); applied before the top-level `timeline`; "" = none
 
 
 @dataclass
@@ -266,6 +267,15 @@ class Intervention:
 
 
 @dataclass
+class TimelineEntry:
+    """A dated change of inputs (:mod:`sim.timeline`): ``set``'s keys take their values at the start of
+    week ``at_step``. ``set``: ``{policy.budget_musd: 300}`` or nested ``{policy: {budget_musd: 300}}``."""
+
+    at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week whose start the change takes effect in
+    set: Any = field(default_factory=dict)  # input keys (sim.timeline.TIMELINE_KEYS) and their new values
+
+
+@dataclass
 class Params:
     """All parameters of one run."""
 
@@ -281,6 +291,7 @@ class Params:
     border: BorderParams = field(default_factory=BorderParams)
     output: OutputParams = field(default_factory=OutputParams)
     interventions: list[Intervention] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)  # dated input changes (sim/timeline.py)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -339,8 +350,9 @@ SCENARIOS = {
     "low_guns": ScenarioParams(name="low_guns", gun_inflow=50_000.0),
     "economic_shock": ScenarioParams(name="economic_shock", recruitment_scale=1.5),
     # the hindcast's world (experiments.validate): 2007 conditions are the baseline's (initial groups,
-    # members, gun inflow), under the name the results carry
-    "mexico_2007": ScenarioParams(name="mexico_2007", population_year=2007),
+    # members, gun inflow), under the name the results carry; week 1 = the first week of 2007, and the
+    # sourced policy history of sim/data/mexico_2007_timeline.csv (sim/timeline.py) changes the inputs
+    "mexico_2007": ScenarioParams(name="mexico_2007", population_year=2007, timeline_file="mexico_2007"),
 }
 
 PRESETS: dict[str, dict[str, Any]] = {"territory": TERRITORIES, "policy": POLICIES, "scenario": SCENARIOS}
@@ -567,3 +579,6 @@ def validate(p: Params) -> None:
         _check(1 <= iv.at_step <= p.steps, key + ".at_step", iv.at_step, f"a week in 1..{p.steps} (steps)")
         ok_group = iv.group == "largest" or (isinstance(iv.group, int) and not isinstance(iv.group, bool) and iv.group >= 0)
         _check(ok_group, key + ".group", iv.group, "'largest' or a group id >= 0")
+    from .timeline import validate_timeline  # timeline: the dated input changes (it imports this module)
+
+    validate_timeline(p)
