@@ -291,6 +291,13 @@ def history_changes(p: P.Params) -> list[Change]:
         return []
     path = history_path(p.scenario.timeline_file)
     hist = load_history(str(path), p.scenario.timeline_file)
+    if hist.operations:  # TODO(issue 13 merge): add them to the run's interventions at build time, e.g.
+        # Intervention(kind="operation", where=..., from_step=..., to_step=..., units=..., force=...), so
+        # that an operation of week 1 fires in week 1 (apply() runs after that week's interventions)
+        op = hist.operations[0]
+        raise ParamError("scenario.timeline_file", p.scenario.timeline_file,
+                         f"no operation rows yet: {path.name} line {op['line']} is an operation with its units "
+                         "filled in, and history operations are not wired into the run (sim/timeline.py)")
     return [Change(w, key, value, f"scenario.timeline_file ({path.name} line {line})")
             for w, key, value, line in hist.changes if w <= p.steps]
 

@@ -222,3 +222,23 @@ def test_params_round_trip_keeps_the_timeline():
     model = make(steps=10, timeline=[{"at_step": 3, "set": {"policy.budget_musd": 1.0}}])
     again = CartelModel(params=model.p)
     assert to_dict(again.p)["timeline"] == [{"at_step": 3, "set": {"policy.budget_musd": 1.0}}]
+
+
+def test_history_operations_with_units_are_refused_until_wired(tmp_path, monkeypatch):
+    """Once the 'operation' kind exists (issue 13), an operation row whose units are filled in must not be
+    dropped silently: it is refused with the file and line until the run adds it to its interventions."""
+    from sim import params
+
+    monkeypatch.setattr(params, "INTERVENTION_KINDS", (*params.INTERVENTION_KINDS, "operation"))
+    timeline.load_history.cache_clear()
+    file = tmp_path / "ops_timeline.csv"
+    file.write_text("date,key,value,where,to_date,force,source,note\n2007-01-01,start,,,,,,\n"
+                    "2008-03-01,operation,,Chihuahua,,military,a source,units need a source\n"
+                    "2008-03-01,operation,500,Chihuahua,2009-03-01,military,a source,\n", encoding="utf-8")
+    hist = timeline.load_history(str(file))
+    assert hist.operations == ({"kind": "operation", "where": "Chihuahua", "from_step": 61, "to_step": 113,
+                                "units": 500, "force": "military", "line": 4},)
+    assert hist.skipped == ((3, "the operation's number of units needs a source"),)
+    with pytest.raises(ParamError, match="ops_timeline.csv line 4 is an operation"):
+        make(steps=10, scenario__timeline_file=str(file))
+    timeline.load_history.cache_clear()
