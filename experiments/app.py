@@ -91,7 +91,7 @@ MODEL_PARAMS = {
     "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETING.values),
                           "label": "Police target"},
     "policy__military_share": Slider("Armed forces (share of funded units)", MERIDA.military_share, 0.0, 1.0, 0.05),
-    "scenario__cocaine_supply": Slider("Cocaine supply (index, 1 = baseline)", 1.0, 0.0, 10.0, 0.1),  # issue 13
+    "scenario__cocaine_supply": Slider("Cocaine supply (index, 1 = baseline)", 1.0, 0.0, 10.0, 0.1),
     "steps": 520,  # weeks before the run stops (10 years)
 }
 
@@ -266,7 +266,7 @@ def settings_yaml(model: CartelModel) -> str:
         "defaults": [{"override /territory": p.territory.name}, {"override /scenario": p.scenario.name}],
         "seed": int(p.seed), "steps": int(p.steps),
         "policy": dataclasses.asdict(p.policy),
-        "scenario": {"cocaine_supply": float(p.scenario.cocaine_supply)},  # the page's scenario slider (issue 13)
+        "scenario": {"cocaine_supply": float(p.scenario.cocaine_supply)},  # the page's scenario slider
         "interventions": [dataclasses.asdict(iv) for iv in p.interventions],
     }
     if p.policy.name in POLICIES:

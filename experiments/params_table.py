@@ -29,6 +29,7 @@ def groups(cls: type = params.Params, prefix: str = "") -> dict[str, type]:
             out.update(groups(tp, f"{prefix}.{f.name}" if prefix else f.name))
     if cls is params.Params:
         out.update({f"interventions[kind={kind}]": kind_cls for kind, kind_cls in Intervention.KINDS.items()})
+        out["timeline[]"] = params.TimelineEntry
     return out
 
 

@@ -137,7 +137,7 @@ def event_study(sweep_dir: Path, runs: pd.DataFrame, path: Path) -> tuple[list[P
         if t["seed"] not in control.index:
             continue
         summary = json.loads((sweep_dir / t["run"] / "summary.json").read_text())
-        event = next((e for e in summary["interventions"] if e.get("fired")), None)
+        event = next((e for e in summary["interventions"] if e.get("fired") and e["kind"] == "remove_leader"), None)
         if event is None:
             continue
         graph = _territory(summary)

@@ -162,7 +162,7 @@ def leader_removal(seeds: int, n_jobs: int, out: Path) -> list[Check]:
     curves = {"plazas": [], "neighbours": [], "plazas0": [], "neighbours0": []}
     for s in range(seeds):
         (_, nt, extra), (_, nt0, _) = res[s], res[seeds + s]
-        event = extra["events"][0]
+        event = next(e for e in extra["events"] if e["kind"] == "remove_leader")
         plazas = set(event["plazas"])
         near = {k for j in plazas for k in extra["neighbours"][j]} - plazas
         for key, members in (("plazas", plazas), ("neighbours", near)):

@@ -2,7 +2,8 @@
 
 One step is one week. The schedule of a week (read it here, in :meth:`CartelModel.step`):
 
-1. timed interventions act (:func:`sim.interventions.fire`);
+1. timed interventions act (:func:`sim.interventions.fire`); dated input changes of the timeline
+   take effect (:func:`sim.timeline.apply`);
 2. drug routes (recomputed monthly, :func:`sim.routes.update`); border flows: guns south, drug
    revenue north along the routes (:func:`sim.pillars.border.weekly_flows`); financial intelligence
    freezes a share of the laundered revenue and of the groups' cash (:func:`sim.pillars.finance.weekly`);
@@ -40,7 +41,7 @@ from mesa.agentset import AgentSet
 from mesa.discrete_space import Network
 from mesa.experimental.scenarios import Scenario
 
-from . import cells, conflict, interventions, routes, succession, territory
+from . import cells, conflict, interventions, routes, succession, territory, timeline
 from .agents import CartelLeader, MiddleOperator
 from .groups import Group
 from .people import People
@@ -119,7 +120,9 @@ class CartelModel(mesa.Model):
         self._init_nodes()
         self._init_counters()
         self._init_agents()
-        routes.init(self)  # issue 13: drug routes at week 0 (sim/routes.py)
+        routes.init(self)  # drug routes at week 0
+        for op in timeline.history_operations(self.p):  # a scenario's joint operations (its history file)
+            interventions.schedule(self, op)
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.collector
         self.census()
@@ -268,6 +271,7 @@ class CartelModel(mesa.Model):
         self._reseed()
         self._reset_week()
         interventions.fire(self)
+        timeline.apply(self)
         routes.update(self)
         border.weekly_flows(self)
         finance.weekly(self)

@@ -65,8 +65,9 @@ class ScenarioParams:
     drug_revenue_musd: float = ranged(6_000.0, 0, 100_000, hint='US$ millions a year')  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
     extortion_rate: float = ranged(2e-6, 0, 1e-3, hint='US$ M per person a year (1e-3 = US$ 1000)')  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
     background_homicide_rate: float = ranged(5.6, 0, 1000, hint='per 100k residents a year')  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
-    cocaine_supply: float = ranged(1.0, 0, 10, hint='index, 1 = baseline')  # drugs entering the territory at ports and the southern border, index (1 = baseline, routes.tonnes_a_year); issue 13, see sim/routes.py
+    cocaine_supply: float = ranged(1.0, 0, 10, hint='index, 1 = baseline')  # drugs entering the territory at ports and the southern border, index (1 = baseline, routes.tonnes_a_year); see sim/routes.py
     population_year: int = ranged(2020, 2005, 2025, hint="a year; INEGI censuses 2005-2020, extended to 2025")  # year whose population the territory has (node populations scaled to INEGI's national total that year, interpolated between censuses 2005-2020); the mexico_2007 scenario uses 2007
+    timeline_file: str = ""  # dated input changes this world brings (sim/timeline.py): a CSV path, or a name (mexico_2007 = sim/data/mexico_2007_timeline.csv); applied before the top-level `timeline`; "" = none
 
 
 @dataclass
@@ -189,7 +190,7 @@ class BorderParams:
 
 @dataclass
 class RouteParams:
-    """Drug routes (issue 13, :mod:`sim.routes`): drugs enter at ports and the southern border and take the
+    """Drug routes (:mod:`sim.routes`): drugs enter at ports and the southern border and take the
     cheapest ways north to the US crossings; the price at the crossing follows supply."""
 
     tonnes_a_year: float = ranged(300.0, 0, 100_000, lo_open=True, hint='tonnes a year')  # cocaine entering Mexico at cocaine_supply 1, tonnes/yr (national, pro-rated like all flows); assumed order of magnitude: US cocaine consumption of a few hundred tonnes a year, falling by about half 2002-2010 (Kilmer et al. 2014, RAND RR-534; Midgette et al. 2019, RAND RR-3140), most of it through Mexico (US State Dept INCSR); with drug_revenue_musd it sets the baseline price (6,000 M / 300 t = US$20,000/kg)
@@ -221,6 +222,15 @@ class OutputParams:
 
 
 @dataclass
+class TimelineEntry:
+    """A dated change of inputs (:mod:`sim.timeline`): ``set``'s keys take their values at the start of
+    week ``at_step``. ``set``: ``{policy.budget_musd: 300}`` or nested ``{policy: {budget_musd: 300}}``."""
+
+    at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week whose start the change takes effect in
+    set: Any = field(default_factory=dict)  # input keys (sim.timeline.TIMELINE_KEYS) and their new values
+
+
+@dataclass
 class Params:
     """All parameters of one run."""
 
@@ -235,10 +245,11 @@ class Params:
     military: MilitaryParams = field(default_factory=MilitaryParams)
     court: CourtParams = field(default_factory=CourtParams)
     border: BorderParams = field(default_factory=BorderParams)
-    routes: RouteParams = field(default_factory=RouteParams)  # issue 13: drug routes (sim/routes.py)
+    routes: RouteParams = field(default_factory=RouteParams)  # drug routes (sim/routes.py)
     finance: FinanceParams = field(default_factory=FinanceParams)
     output: OutputParams = field(default_factory=OutputParams)
     interventions: list[Intervention] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)  # dated input changes (sim/timeline.py)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,8 +308,9 @@ SCENARIOS = {
     "low_guns": ScenarioParams(name="low_guns", gun_inflow=50_000.0),
     "economic_shock": ScenarioParams(name="economic_shock", recruitment_scale=1.5),
     # the hindcast's world (experiments.validate): 2007 conditions are the baseline's (initial groups,
-    # members, gun inflow), under the name the results carry
-    "mexico_2007": ScenarioParams(name="mexico_2007", population_year=2007),
+    # members, gun inflow), under the name the results carry; week 1 = the first week of 2007, and the
+    # sourced policy history of sim/data/mexico_2007_timeline.csv (sim/timeline.py) changes the inputs
+    "mexico_2007": ScenarioParams(name="mexico_2007", population_year=2007, timeline_file="mexico_2007"),
 }
 
 PRESETS: dict[str, dict[str, Any]] = {"territory": TERRITORIES, "policy": POLICIES, "scenario": SCENARIOS}
@@ -423,3 +435,6 @@ def validate(p: Params) -> None:
     for i, iv in enumerate(p.interventions):
         check_ranges(iv, f"interventions[{i}].")
         iv.check(p, f"interventions[{i}]")
+    from .timeline import validate_timeline  # timeline: the dated input changes (it imports this module)
+
+    validate_timeline(p)

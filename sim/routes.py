@@ -1,4 +1,4 @@
-"""Drug routes that move (issue 13): drugs enter at ports and the southern border and flow north to the
+"""Drug routes that move: drugs enter at ports and the southern border and flow north to the
 US crossings along the cheapest ways, which enforcement and fighting make dearer.
 
 Every ``routes.every_weeks`` weeks (monthly by default, and at week 0) the routes are recomputed:
@@ -35,7 +35,7 @@ the revenue of the model without routes. The border pillar seizes the share I of
 A node's trafficking value for the groups (``model.value``) follows the routes: 0.7 x its flow / the
 largest flow + 0.3 x its closeness to the border, the territory's formula
 (:func:`sim.territory._add_trafficking_value`) with this month's flows in place of the fixed corridors.
-:func:`sim.border.weekly_flows` shares the revenue among the held plazas by this value, and expansion
+:func:`sim.pillars.border.weekly_flows` shares the revenue among the held plazas by this value, and expansion
 is drawn to it (:func:`sim.conflict.expand`), so a crackdown that moves the drugs moves the money and
 the fight for the plazas. (Sharing the revenue by the flow alone, without the closeness term, puts all
 of it on the few corridor plazas: their cells arm, and the national homicides rose by about 60% over

@@ -92,7 +92,7 @@ def to_dict(obj: Any) -> Any:
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def field_types(cls: type) -> dict[str, Any]:
     """The resolved annotations of a parameter dataclass (once: resolving them is slow)."""
     return typing.get_type_hints(cls)
 
@@ -145,7 +145,7 @@ def build(cls: type, data: Any, prefix: str) -> Any:
         data = dataclasses.asdict(data)
     if not isinstance(data, dict):
         raise ParamError(prefix.rstrip("."), data, f"a mapping of {cls.__name__} fields")
-    hints = _hints(cls)
+    hints = field_types(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
@@ -173,7 +173,7 @@ def check(cond: bool, key: str, value: Any, allowed: str) -> None:
 
 def check_ranges(obj: Any, prefix: str = "") -> None:
     """Every numeric field of ``obj`` (a parameter dataclass, recursively) inside its declared Range."""
-    hints = _hints(type(obj))
+    hints = field_types(type(obj))
     for f in dataclasses.fields(obj):
         value, tp = getattr(obj, f.name), hints[f.name]
         if dataclasses.is_dataclass(tp):

@@ -1,4 +1,4 @@
-"""Armed forces, joint operations and intelligence sharing (issue 13, items 3 and 5)."""
+"""Armed forces, joint operations and intelligence sharing ."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Drug routes that move (issue 13, sim/routes.py): crackdowns divert the flows, supply sets price and
+"""Drug routes that move (sim/routes.py): crackdowns divert the flows, supply sets price and
 revenue through the demand elasticity, flows are conserved, bad input is refused."""
 
 from __future__ import annotations

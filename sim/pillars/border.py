@@ -38,7 +38,7 @@ def weekly_flows(model: CartelModel) -> None:
     guns = s.gun_inflow * model.scale / 52.0 * (1.0 - model.gun_interdiction)
     model.gun_supply = float(model.world["flows"].poisson(guns))
     held = model.members_at > 0
-    weight = model.value * held  # issue 13: value follows the drugs passing through (sim/routes.py)
+    weight = model.value * held  # value follows the drugs passing through (sim/routes.py)
     total = weight.sum()
     revenue = model.drug_revenue * (1.0 - model.drug_interdiction)  # price x tonnes at the crossings
     model.node_revenue = revenue * weight / total if total > 0 else np.zeros(model.n_nodes)
