@@ -90,6 +90,7 @@ MODEL_PARAMS = {
     **{pillar: _weight(pillar) for pillar in PILLARS},
     "policy__targeting": {"type": "Select", "value": MERIDA.targeting, "values": list(TARGETING.values),
                           "label": "Police target"},
+    "policy__finance_share": Slider("Financial intelligence (share of pillar 1)", MERIDA.finance_share, 0.0, 1.0, 0.05),
     "policy__military_share": Slider("Armed forces (share of funded units)", MERIDA.military_share, 0.0, 1.0, 0.05),
     "scenario__cocaine_supply": Slider("Cocaine supply (index, 1 = baseline)", 1.0, 0.0, 10.0, 0.1),
     "steps": 520,  # weeks before the run stops (10 years)
@@ -226,7 +227,8 @@ def preset_controls(name: str) -> dict:
     pol = POLICIES[name]
     return {"policy__budget_musd": round(pol.budget_musd),
             **{pillar: round(100 * getattr(pol.shares, pillar)) for pillar in PILLARS},
-            "policy__targeting": pol.targeting, "policy__military_share": pol.military_share}
+            "policy__targeting": pol.targeting, "policy__finance_share": pol.finance_share,
+            "policy__military_share": pol.military_share}
 
 
 def matching_preset(values: dict) -> str:
