@@ -410,10 +410,11 @@ class CartelModel(mesa.Model):
     def census(self) -> None:
         """Recount members and groups present at each node, and each group's size."""
         ops = self.active_operators()
-        rows = np.array([(o.node, o.members, o.group.gid) for o in ops], dtype=np.int64).reshape(-1, 3)
-        self.members_at = np.bincount(rows[:, 0], weights=rows[:, 1], minlength=self.n_nodes)
-        self.groups_at = np.bincount(rows[:, 0], minlength=self.n_nodes)
-        sizes = np.bincount(rows[:, 2], weights=rows[:, 1], minlength=self._next_gid).astype(np.int64).tolist()
+        rows = np.fromiter((x for o in ops for x in (o.node, o.members, o.group.gid)), np.int64, 3 * len(ops))
+        nodes, members, gids = rows.reshape(-1, 3).T
+        self.members_at = np.bincount(nodes, weights=members, minlength=self.n_nodes)
+        self.groups_at = np.bincount(nodes, minlength=self.n_nodes)
+        sizes = np.bincount(gids, weights=members, minlength=self._next_gid).astype(np.int64).tolist()
         for gid, group in self.groups.items():
             group.size = sizes[gid]
 
