@@ -538,7 +538,8 @@ def prevention(seeds: int, n_jobs: int, out: Path, base: list[str] | None = None
     size = " ".join(base)
     return [Check("out-of-sample", "Recruitment cut by half the budget on prevention", "Heller 2014; Heller et al. "
                   "2017", "a cut of at most 40-50% of participants x 55% take-up", 100 * (1 - rec1 / rec0), 0, 27.5,
-                  "%", note=f"upper bound: the largest published cut (50%) x take-up (55%) = 27.5%, as if every young person were offered a place; `{size}`"),
+                  "%", note="upper bound: the largest published cut (50%) x take-up (55%) = 27.5%, as if every "
+                  f"young person were offered a place; `{size}`"),
             Check("out-of-sample", "Members at the end, prevention 0.5 vs 0", "Prieto-Curiel et al. 2023 "
                   "(recruitment drives membership)", "lower", 100 * (mem1 / mem0 - 1), -np.inf, 0, "%",
                   note=f"`{size}`")]

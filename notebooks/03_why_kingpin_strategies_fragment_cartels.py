@@ -139,5 +139,5 @@ for a, b in ((2007, 2011), (2011, 2014), (2014, 2018)):
 # (calibration targets up to 2014) and which out-of-sample, are in `docs/validation/validation.md`
 # (`make validate`).
 #
-# **Exercise 4.** Which input of the timeline would you change first to produce the dip of 2011-2014? Try it with a
-# `timeline=[{at_step: ..., set: {...}}]` override and compare the ratios printed above.
+# **Exercise 4.** Which input of the timeline would you change first to produce the dip of 2011-2014?
+# Try it with a `timeline=[{at_step: ..., set: {...}}]` override and compare the ratios printed above.
