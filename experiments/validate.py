@@ -44,6 +44,7 @@ from scipy import stats
 from sim.metrics import CAUSES
 
 from . import build, io
+from .config import compose, to_params
 from .figures import save
 
 # INEGI, homicides by year of occurrence (domain-facts.md)
@@ -660,6 +661,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid value for '--calibration': {err}", file=sys.stderr)
         return 2
     sets = parameter_sets(calibration, args.sets)
+    for k, params in enumerate(sets):  # every set must be a valid configuration before anything runs
+        try:
+            to_params(compose(HINDCAST + [f"{key}={value}" for key, value in params.items()]))
+        except Exception as err:  # ParamError or Hydra's override errors: one line, nothing written
+            print(f"error: invalid value for '--calibration': {args.calibration}: plausible set {k}: "
+                  f"{str(err).splitlines()[0]}", file=sys.stderr)
+            return 2
     if calibration is None:
         note = (f"`{args.calibration}` not found: the hindcast runs the model's defaults only, so its band "
                 "shows seed noise, not parameter uncertainty.")

@@ -64,9 +64,9 @@ TINY_HINDCAST = ["territory=mexico_states", "scenario=mexico_2007", "policy=king
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """A 5-year hindcast (2 seeds, defaults) and one small pattern check, reported."""
+    """A 5-year hindcast (the defaults and a second parameter set, one seed each) and one small pattern check."""
     out = tmp_path_factory.mktemp("validation")
-    h = validate.hindcast([{}], 2, 1, out, base=TINY_HINDCAST)
+    h = validate.hindcast([{}, {"cartels.lethality": 0.012}], 1, 1, out, base=TINY_HINDCAST)
     checks = h.checks + validate.guns(2, 1, out, base=["territory=small", "policy=kingpin", "steps=26"])
     path = validate.write_report(out, checks, h.text, "python -m experiments.validate (test)", "none",
                                  figures=("hindcast", "guns"))
@@ -86,6 +86,7 @@ def test_the_report_has_three_sections_each_with_its_checks(tiny):
     assert facts >= {"People conserved", "Same configuration and seed, same series"}
     assert all(c.met for c in structural), [c.row() for c in structural if not c.met]
     assert (out / "hindcast.png").exists() and (out / "hindcast.csv").exists()
+    assert h.runs == 2 and h.text.startswith("2 parameter set(s) x 1 seed(s) = 2 runs")
     csv = pd.read_csv(out / "hindcast.csv")
     assert list(csv["year"]) == [2007, 2008, 2009, 2010, 2011] and set(csv["sample"]) == {"in"}
 
@@ -172,6 +173,12 @@ def test_calibration_sets_feed_the_hindcast_and_bad_files_are_refused(tmp_path, 
     assert validate.main(["--only", "guns", "--calibration", str(bad), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.json" in err[0] and "cartels.lethality" in err[0] and not out.exists()
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(json.dumps({"plausible": [{"cartels.no_such_rate": 0.1}]}))
+    assert validate.main(["--only", "guns", "--calibration", str(unknown), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown.json: plausible set 0" in err[0] and "no_such_rate" in err[0]
+    assert not out.exists()
     assert validate.main(["--seeds", "1", "--out", str(out)]) == 2 and not out.exists()
     assert validate.main(["--only", "hindcast,nothing", "--out", str(out)]) == 2 and not out.exists()
 
