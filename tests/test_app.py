@@ -81,6 +81,34 @@ def test_removal_button_captures_the_largest_led_group_next_week():
         assert m.groups[target].leader is None or m.events[-1]["successor"]
 
 
+def test_operation_button_sends_armed_forces_to_the_most_violent_state_and_replays():
+    from experiments import build
+
+    m = app.ClassroomModel(rng=3, territory="mexico_states", steps=40, policy__finance_share=0.2,
+                           policy__military_share=0.5)
+    for _ in range(4):
+        m.step()
+    where = app.operation_state(m)
+    node = int(np.argmax(m.violence_recent))
+    assert where == m.territory.nodes[node]["state"]
+    before = m.military_units
+    app.schedule(m, app.Operation(where=where, from_step=m.week + 1, to_step=m.week + app.OPERATION_WEEKS,
+                                  units=app.OPERATION_UNITS, force="military"))
+    m.step()
+    assert m.military_units == before + app.OPERATION_UNITS and m.military_at[node] >= app.OPERATION_UNITS
+    assert m.events[-1]["kind"] == "operation" and m.events[-1]["where"] == where
+    while m.running:
+        m.step()
+    name = f"_test_page_op_{os.getpid()}"
+    path = ROOT / "conf" / "experiment" / f"{name}.yaml"
+    path.write_text(app.settings_yaml(m))
+    try:
+        replay = build([f"experiment={name}"])
+        assert replay.p == m.p and replay.run().equals(m.timeseries())
+    finally:
+        path.unlink()
+
+
 def test_figures_follow_the_model():
     m = app.ClassroomModel(rng=2, territory="mexico_states", steps=30)
     before = [f.axes[0].get_title() for f in (draw(m) for draw in app.FIGURES)]
