@@ -57,15 +57,3 @@ def test_a_validation_pattern_runs_and_reports(tmp_path):
     report = validate.write_report(tmp_path, {"guns": checks}, "shape", 2)
     text = report.read_text()
     assert "| fact | published | model | tolerance | met | source |" in text and "GAO-16-223" in text
-
-
-def test_calibration_distance_is_zero_at_the_targets_and_grows_away():
-    from experiments import calibrate
-
-    exact = {f"homicides_{y}": float(h) for y, h in validate.INEGI_HOMICIDES.items()}
-    exact.update(calibrate.TARGETS)
-    assert calibrate.distance(exact) == 0.0
-    off = dict(exact, members_2012=2 * exact["members_2012"])
-    worse = dict(off, groups_2011=4 * exact["groups_2011"])
-    assert 0 < calibrate.distance(off) < calibrate.distance(worse)
-    assert set(calibrate.default_point()) == set(calibrate.FREE)
