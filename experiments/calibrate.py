@@ -43,7 +43,8 @@ sensitivity analysis does). Overrides that are not ``hydra`` settings change the
 
 Size: the defaults (waves of 80, 60 and 60 points x 5 seeds, then 10 sets and the defaults x 20 seeds:
 about 1,170 runs of ~6 s) take about 1 to 1.5 hours on 2 cores. The recorded calibration used
-``--waves 40,30,30 --seeds 3 --final-seeds 10`` (380 runs, 30 minutes on 2 shared cores).
+``--waves 40,30,30 --seeds 3 --final-seeds 10`` (380 runs, 30 minutes on 2 shared cores), analysed again
+with ``--reuse`` once the constraint was added (21 more runs).
 
 Writes every run to ``OUT/evaluations.csv`` and the result to ``--json`` (atomically). The defaults in
 ``sim/params.py`` are set by hand from ``chosen``; ``--check`` then recomputes the objective at the
@@ -95,6 +96,21 @@ FREE = {  # parameter -> (low, high) searched: plausible around the literature d
     "cartels.succession_clarity": (0.1, 0.5),  # accepted successors: groups in 2011
     "police.base_leader_share": (0.1, 0.6),  # leader hunting before Merida: groups at the end of 2007
 }
+# A structural constraint on the plausible sets (a prior, not a target): gross recruitment at full vulnerability
+# over the exits at capacity sets how far the plazas fill (the logistic equilibrium); above 2 the long runs
+# outgrow their plazas (more than twice their capacity, over 300 homicides per 100,000 a year after a few
+# decades: tests/test_reliability.py). The waves sample without it; it is applied to the plausible sets.
+MAX_FILL = 2.0
+CONSTRAINT = f"cartels.recruitment_rate / cartels.saturation <= {MAX_FILL:g}"
+
+
+def admissible(x: np.ndarray) -> np.ndarray:
+    """Which points (rows in FREE's order) meet CONSTRAINT."""
+    x = np.atleast_2d(np.asarray(x, float))
+    names = list(FREE)
+    return x[:, names.index("cartels.recruitment_rate")] / x[:, names.index("cartels.saturation")] <= MAX_FILL + 1e-12
+
+
 # how each target name is measured from the weekly timeseries: (column, yearly aggregate)
 MEASURES = {"homicides": ("homicides", "sum"), "groups": ("groups_active", "last"), "members": ("members", "last")}
 SERIES = {"homicides"}  # yearly series: their years must run from FIRST_YEAR without a gap
@@ -394,6 +410,21 @@ class ModelEvaluator:
         self.model_overrides = [o for o in extra if not o.startswith("hydra")]
         self.cache: dict[tuple, list[float]] = {}
         self.runs = 0
+        self.reused = 0
+
+    def reuse(self, path: Path) -> None:
+        """Take the runs of an earlier ``evaluations.csv`` (same set-up and code) instead of running them again."""
+        table = pd.read_csv(path)
+        keys = [t.key for t in self.targets]
+        missing = [c for c in [*FREE, "seed", *keys] if c not in table.columns]
+        if missing:
+            raise ValueError(f"invalid value for '--reuse': {path} (allowed: an evaluations.csv of this calibration; "
+                             f"it lacks {', '.join(missing)})")
+        if "steps" in table.columns and set(table["steps"]) != {self.steps}:
+            raise ValueError(f"invalid value for '--reuse': {path} (allowed: runs of --steps {self.steps})")
+        for r in table.to_dict("records"):
+            self.cache[self.key(np.array([r[k] for k in FREE]), int(r["seed"]))] = [float(r[k]) for k in keys]
+        self.reused = len(self.cache)
 
     def key(self, point: np.ndarray, seed: int) -> tuple:
         return (*(float(f"{v:.6g}") for v in point), int(seed))
@@ -467,7 +498,8 @@ def calibrate(evaluate: Evaluator, targets: Sequence[Target], s: Settings, defau
     names = list(FREE)
     bounds = np.array([FREE[k] for k in names])
     hm = history_match(evaluate, targets, bounds, s, log)
-    X, plausible, obj = hm["X"], hm["plausible"], hm["objective"]
+    X, obj = hm["X"], hm["objective"]
+    plausible = hm["plausible"] & admissible(X)
     order = [i for i in np.argsort(obj) if plausible[i]]
     closest = not order
     if closest:  # nothing passes: say so, and re-run the points with the lowest objective instead
@@ -532,6 +564,9 @@ def calibrate(evaluate: Evaluator, targets: Sequence[Target], s: Settings, defau
         "noise": noise,
         "plausible": plausible_sets,
         "plausible_count": int(plausible.sum()),
+        "constraint": {"rule": CONSTRAINT, "applied_to": "the plausible sets and the finalists (the waves sample "
+                       "without it)", "passing_cutoff": int(hm["plausible"].sum()),
+                       "passing_cutoff_and_constraint": int(plausible.sum())},
         "smallest_discrepancy_with_a_plausible_set": float(hm["needed_discrepancy"].min()),
         "plausible_spread": spread,
         "no_plausible_set": closest,
@@ -547,12 +582,13 @@ def calibrate(evaluate: Evaluator, targets: Sequence[Target], s: Settings, defau
     rows = []
     for i, (x, y) in enumerate(zip(X, hm["Y"])):
         for j, sd in enumerate(s.seeds):
-            rows.append({"stage": f"wave{hm['wave'][i]}", "point": i, **dict(zip(names, x)), "seed": sd,
+            rows.append({"stage": f"wave{hm['wave'][i]}", "steps": steps, "point": i, **dict(zip(names, x)), "seed": sd,
                          **{t.key: v for t, v in zip(targets, y[j])}, "objective": float(objective(y[j], targets)),
                          "plausible": bool(plausible[i])})
     for i, (x, y) in enumerate(zip(np.vstack([dflt, finalists]), final_out)):
         for j, sd in enumerate(s.final_seeds):
-            rows.append({"stage": "defaults" if i == 0 else "final", "point": i, **dict(zip(names, x)), "seed": sd,
+            rows.append({"stage": "defaults" if i == 0 else "final", "steps": steps, "point": i,
+                         **dict(zip(names, x)), "seed": sd,
                          **{t.key: v for t, v in zip(targets, y[j])}, "objective": float(final_obj[i, j]),
                          "plausible": None})
     return doc, pd.DataFrame(rows)
@@ -609,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--targets", type=Path, default=TARGETS_FILE)
     ap.add_argument("--out", type=Path, default=Path("results/calibration"))
     ap.add_argument("--json", type=Path, default=CALIBRATION_JSON)
+    ap.add_argument("--reuse", type=Path, help="an earlier OUT/evaluations.csv whose runs are taken, not re-run")
     argv = sys.argv[1:] if argv is None else list(argv)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
@@ -646,6 +683,12 @@ def main(argv: list[str] | None = None) -> int:
                  final_sets=args.final_sets, cutoff=args.cutoff, rank=args.rank, discrepancy=args.discrepancy,
                  candidates=args.candidates)
     ev = ModelEvaluator(targets, args.steps, args.jobs, args.out, extra)
+    if args.reuse:
+        try:
+            ev.reuse(args.reuse)
+        except (OSError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     try:
         doc, table = calibrate(ev, targets, s, default_point(), args.steps)
     except RuntimeError as err:
@@ -654,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
     doc["command"] = "python -m experiments.calibrate " + " ".join(argv)
     doc["jobs"] = args.jobs
     doc["model_runs"] = ev.runs
+    doc["runs_reused"] = ev.reused
     doc["commit"] = io.git_commit()
     io.write_csv(table, args.out / "evaluations.csv")
     io.write_json(doc, args.json)

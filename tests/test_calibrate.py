@@ -149,6 +149,7 @@ class FakeEvaluator:
     """The toy, in the ModelEvaluator's place (same constructor), for the model's two 2007 targets."""
 
     runs = 0
+    reused = 0
 
     def __init__(self, targets, steps, jobs, out, extra=()):
         self.targets = targets
@@ -191,6 +192,8 @@ def test_main_writes_the_json_with_the_agreed_keys_and_check_agrees_with_it(tmp_
     assert set(doc["model_at_chosen"]) == {"homicides_2007", "groups_2007"}
     assert doc["plausible"] and all(set(p) == set(cal.FREE) for p in doc["plausible"])
     assert doc["plausible_count"] == len(doc["plausible"]) and doc["cutoff"] == 3.0
+    assert cal.admissible(np.array([[p[k] for k in cal.FREE] for p in doc["plausible"]])).all()
+    assert doc["constraint"]["passing_cutoff"] >= doc["plausible_count"]
     assert doc["discrepancy"]["sd_log"] == 0.10
     # the chosen point is one of the plausible sets, and the best of the re-run ones
     assert doc["chosen"] in doc["plausible"]
@@ -236,3 +239,22 @@ def test_the_recorded_calibration_matches_the_defaults_and_the_targets_file():
     assert doc["chosen"] == pytest.approx(cal.default_point(), rel=1e-6)
     assert doc["objective"]["se"] > 0 and len(doc["objective"]["seeds"]) >= 10
     assert doc["evaluations"] == sum(w["points"] for w in doc["waves"])
+
+
+def test_the_structural_constraint_and_reusing_earlier_runs(tmp_path):
+    names = list(cal.FREE)
+    x = np.array([[np.mean(cal.FREE[k]) for k in names]] * 2)
+    x[1, names.index("cartels.recruitment_rate")] = 3 * x[1, names.index("cartels.saturation")]
+    assert cal.admissible(x).tolist() == [True, False]
+    # an evaluations.csv gives its runs back without running the model
+    targets = cal.read_targets()
+    ev = cal.ModelEvaluator(targets, cal.STEPS, 1, tmp_path)
+    row = {**dict(zip(names, x[0])), "seed": 4, "steps": cal.STEPS, **{t.key: t.observed for t in targets}}
+    import pandas as pd
+
+    pd.DataFrame([row]).to_csv(tmp_path / "e.csv", index=False)
+    ev.reuse(tmp_path / "e.csv")
+    assert ev(x[:1], [4]).tolist() == [[[t.observed for t in targets]]] and ev.runs == 0 and ev.reused == 1
+    pd.DataFrame([dict(row, steps=52)]).to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(ValueError, match="--reuse"):
+        ev.reuse(tmp_path / "f.csv")
