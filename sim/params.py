@@ -77,12 +77,12 @@ class CartelParams:
     initial_groups: int = ranged(6, 1, 500)  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
     initial_members_per_capita: float = ranged(8.0e-4, 0, 0.05)  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = unit(0.55)  # share of nodes held at start (highest trafficking value first); assumed
-    succession_clarity: float = unit(0.25)  # P(a removed leader has an accepted successor); calibrated to the growth in groups (6 in 2007 to ~80 in 2011); Jones 2013, Phillips 2015 (qualitative)
-    recruitment_rate: float = unit(0.00253)  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: INEGI homicides 2007-16, ~115k members 2012, ~80 groups 2011); Prieto-Curiel et al. 2023 (~0.25%/wk)
-    saturation: float = unit(0.00176)  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate), the omega term of Prieto-Curiel et al. 2023
+    succession_clarity: float = unit(0.1985)  # P(a removed leader has an accepted successor); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (4-7) and in 2011 (~80); was 0.25; Jones 2013, Phillips 2015 (qualitative)
+    recruitment_rate: float = unit(0.00347)  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against INEGI homicides 2007-14, ~115k members 2012, groups 2007 and 2011; was 0.00253; Prieto-Curiel et al. 2023 (~0.25%/wk)
+    saturation: float = unit(0.002)  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json); was 0.00176; the omega term of Prieto-Curiel et al. 2023
     capacity_per_capita: float = ranged(2.8e-3, 0, 0.1)  # members a node sustains per resident at trafficking value 0; calibrated to ~175k members (Prieto-Curiel et al. 2023)
     capacity_value_weight: float = ranged(2.0, 0, 100)  # extra capacity per unit of trafficking value (0-1); assumed
-    lethality: float = unit(0.00836)  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (experiments.calibrate; ~120 members killed/wk, Prieto-Curiel et al. 2023)
+    lethality: float = unit(0.00836)  # attrition scale: a member facing an equal, unarmed rival force dies with probability lethality/2 a week; calibrated (the earlier experiments.calibrate search, not a free parameter of the history matching; ~120 members killed/wk, Prieto-Curiel et al. 2023)
     gun_lethality: float = ranged(2.0, 0, 100)  # extra lethality at saturating guns per member; assumed (Lanchester force multiplier)
     guns_half: float = ranged(1.0, 0, 1000, lo_open=True)  # guns per member at which half the gun effect is reached; assumed
     gun_depreciation: float = unit(1 / 104)  # share of a gun stock lost, seized or sold on each week; assumed (2-year life)
@@ -91,7 +91,7 @@ class CartelParams:
     gun_price_musd: float = ranged(1.5e-3, 1e-5, 1, hint='US$ M a gun (1e-5 = US$ 10)')  # price of a trafficked gun in Mexico, US$ M; ~US$1,500 (Chicoine 2011)
     bystander_rate: float = unit(0.016)  # civilians killed per armed fighter a week in a fight at full contact and intensity, scaled by the plaza's share of residents among the people there; calibrated (members ~19% of homicides, Prieto-Curiel et al. 2023)
     spillover: float = unit(0.3)  # share of civilian victims of a fight killed in a neighbouring plaza; assumed (Osorio 2015; Calderón et al. 2015: violence spreads to neighbours)
-    predation_rate: float = unit(0.03)  # residents killed per member per week by a cell with no drug income, facing only rivals, in a community of resilience 0 (executions, extortion); calibrated (with bystander_rate: homicides of 2018-2020, ~29 per 100k, INEGI)
+    predation_rate: float = unit(0.03261)  # residents killed per member per week by a cell with no drug income, facing only rivals, in a community of resilience 0 (executions, extortion); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against INEGI homicides 2007-14; was 0.03 (set with bystander_rate against 2018-2020, ~29 per 100k)
     predation_held: float = unit(0.2)  # predation by a cell that faces no rival at its plaza, relative to one that faces only rivals; assumed
     wage_musd: float = ranged(1.5e-4, 0, 1, lo_open=True, hint="US$ M a week per member (1.5e-4 = US$ 150)")  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
     internal_violence: float = ranged(0.5, 0, 10)  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
@@ -109,7 +109,7 @@ class CartelParams:
     loyalty_mean: float = unit(0.75)  # mean loyalty of an operator to its leader (0-1); assumed
     headless_weeks: int = ranged(8, 1, 520)  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
     lieutenants: int = ranged(6, 1, 100)  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
-    defection_rate: float = unit(0.51)  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: ~80 groups in 2011)
+    defection_rate: float = unit(0.6023)  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 and in 2011; was 0.51
     weak_leader_defection: float = unit(5e-5)  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
     leader_mortality: float = unit(0.02)  # P(a leader dies or retires) per year, outside policing; assumed
     splinter_rivalry: float = ranged(2.0, 0, 100)  # fight-intensity multiplier between a splinter and its parent; assumed (Phillips 2015)
@@ -147,7 +147,7 @@ class PoliceParams:
     bribe_effect: float = ranged(0.02, 0, 10)  # corruption gained per US$ M of bribes per 1M residents per week; assumed
     vetting_effect: float = unit(0.002)  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
     deterrence: float = ranged(0.3, 0, 100)  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
-    base_leader_share: float = unit(0.3)  # share of the domestic base force hunting leaders under every preset (the federal doctrine since December 2006, before Merida funding); assumed: no published pre-2008 capture rate was found; it removes about 0.3 leaders a year under `none` (national, make run), a candidate for calibration
+    base_leader_share: float = unit(0.3331)  # share of the domestic base force hunting leaders under every preset (the federal doctrine since December 2006, before Merida funding); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (no published pre-2008 capture rate was found); was 0.3
     units_per_target: int = ranged(10, 1, 10_000)  # units assigned to each hunted leader (the largest groups' leaders first); assumed
     kill_share: float = unit(0.1)  # share of police leader removals that end in the leader's death; assumed
     confrontation_share: float = unit(0.05)  # share of the members a unit catches who are caught in an armed confrontation (wounded or killed) rather than arrested unhurt; assumed (no published share of arrests made in confrontations was found)

@@ -181,14 +181,19 @@ def test_sensitivity_and_calibration_batches_run_through_slurm(tmp_path):
     assert sum(len(v) for v in jobs.values()) == 18  # 2 trajectories x (8 parameters + 1)
 
     cal = tmp_path / "calibration"
-    proc = subprocess.run([sys.executable, "-m", "experiments.calibrate", "--evaluations", "2", "--seeds", "1",
-                           "--out", str(cal), "--", *SLURM, "territory.nodes=150"],
+    targets = tmp_path / "targets.csv"
+    targets.write_text("name,year,observed,low,high,source\nhomicides,2007,8867,8424,9310,INEGI\n"
+                       "groups,2007,6,4,7,Atuesta & Perez-Davila 2018\n")
+    proc = subprocess.run([sys.executable, "-m", "experiments.calibrate", "--waves", "3,2", "--seeds", "2",
+                           "--final-seeds", "2", "--final-sets", "1", "--steps", "52", "--targets", str(targets),
+                           "--candidates", "500", "--out", str(cal), "--json", str(cal / "calibration.json"),
+                           "--", *SLURM, "territory.nodes=150"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(cal / "evaluations.csv")
-    assert len(table) == 3 and table["distance"].gt(0).all()  # defaults, one hypercube point, one local step
+    assert len(table) == 2 * 5 + 2 * 2 and table["objective"].gt(0).all()  # 5 points x 2 seeds; defaults + 1 set
     batches = sorted((cal / "runs").iterdir())
-    assert len(batches) == 3
+    assert len(batches) == 3  # wave 1, wave 2, the final re-runs
     for batch in batches:
         assert len(arrays(batch)) == 1 and all(check_run(d).finished for d in run_dirs(batch))
         assert sacct_states(next(iter(arrays(batch)))) == ["COMPLETED"]

@@ -139,8 +139,9 @@ def test_impunity_counts_homicide_convictions_only():
 
 def test_homicides_by_cause_add_up():
     ts = make(territory="mexico_states", policy="kingpin", rng=0, steps=52).run()
-    causes = ["homicides_members", "homicides_bystanders", "homicides_predation", "homicides_leaders",
-              "homicides_background", "homicides_security"]
+    from sim.people import CAUSES
+
+    causes = [f"homicides_{c}" for c in CAUSES]
     assert (ts[causes].sum(axis=1) == ts["homicides"]).all()
     assert (ts["homicides_civilians"] == ts["homicides_bystanders"] + ts["homicides_predation"]).all()
     assert ts["homicides_bystanders"].sum() > 0 and ts["homicides_predation"].sum() > 0

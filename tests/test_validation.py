@@ -181,15 +181,3 @@ def test_calibration_sets_feed_the_hindcast_and_bad_files_are_refused(tmp_path, 
     assert not out.exists()
     assert validate.main(["--seeds", "1", "--out", str(out)]) == 2 and not out.exists()
     assert validate.main(["--only", "hindcast,nothing", "--out", str(out)]) == 2 and not out.exists()
-
-
-def test_calibration_distance_is_zero_at_the_targets_and_grows_away():
-    from experiments import calibrate
-
-    exact = {f"homicides_{y}": float(h) for y, h in validate.INEGI_HOMICIDES.items()}
-    exact.update(calibrate.TARGETS)
-    assert calibrate.distance(exact) == 0.0
-    off = dict(exact, members_2012=2 * exact["members_2012"])
-    worse = dict(off, groups_2011=4 * exact["groups_2011"])
-    assert 0 < calibrate.distance(off) < calibrate.distance(worse)
-    assert set(calibrate.default_point()) == set(calibrate.FREE)
