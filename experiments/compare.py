@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(stats))
     print("\nShare of the last year's homicides by cause, mean across seeds (members: killed in fights;"
           " bystanders: residents shot in fights; predation: residents killed by cells; leaders: killed by the"
-          " state; background: not tied to organised crime, an input):\n")
+          " state; security: members killed by police or armed forces in confrontations; background: not tied to"
+          " organised crime, an input):\n")
     print(format_causes(runs, policies))
     few = figures.few_seeds_text(args.seeds, "standard deviations and the figure's 95% bands")
     if few:
