@@ -99,6 +99,7 @@ def test_killed_sweep_rerun_has_every_run_once_and_damage_is_caught(tmp_path):
     ("kingpin_event_study", ["seed=0,1", "steps=30",
                              "interventions=[],[{kind:remove_leader,group:largest,at_step:10,mode:capture}]"]),
     ("guns", ["seed=0", "scenario.gun_inflow=10000,400000", "policy=kingpin"]),
+    ("budget_mix", ["seed=0"]),
 ])
 def test_every_experiment_composes_and_a_tiny_version_runs_and_plots(tmp_path, experiment, narrow):
     full = sweep_combinations([f"experiment={experiment}"])

@@ -247,3 +247,11 @@ def test_history_operations_join_the_run_as_operation_interventions(tmp_path):
     with pytest.raises(ParamError, match="ops_timeline.csv line 4: .*where"):
         make(steps=10, territory="small", scenario__timeline_file=str(file))
     timeline.load_history.cache_clear()
+
+
+def test_the_hindcast_experiment_is_the_2007_2021_set_up():
+    from experiments import compose
+
+    cfg = compose(["experiment=hindcast"])
+    assert (cfg.territory.name, cfg.policy.name, cfg.scenario.name, cfg.steps) == ("national", "kingpin", "mexico_2007", 780)
+    assert cfg.scenario.timeline_file == "mexico_2007" and cfg.scenario.population_year == 2007
