@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments import collect
+from experiments import collect, sensitivity
 from experiments.store import check_run, run_dirs
 
 pytestmark = pytest.mark.cluster
@@ -176,9 +176,9 @@ def test_sensitivity_and_calibration_batches_run_through_slurm(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out / "morris" / "morris_indices.csv")
-    assert len(table) == 16 and table["mu_star"].notna().all()
+    assert len(table) == len(sensitivity.PARAMETERS) * len(sensitivity.OUTCOMES) and table["mu_star"].notna().all()
     jobs = arrays(out / "morris" / "runs")
-    assert sum(len(v) for v in jobs.values()) == 18  # 2 trajectories x (8 parameters + 1)
+    assert sum(len(v) for v in jobs.values()) == 2 * (len(sensitivity.PARAMETERS) + 1)  # 2 trajectories x (k + 1)
 
     cal = tmp_path / "calibration"
     targets = tmp_path / "targets.csv"
