@@ -147,12 +147,22 @@ def experiments() -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 
 
+def _options(group: str) -> list[str]:
+    """The names a config group takes: the presets of sim/params.py and the files of conf/<group>/."""
+    return sorted(set(params.PRESETS.get(group, {})) | {p.stem for p in (CONF_DIR / group).glob("*.yaml")})
+
+
 def _check_experiment(overrides: list[str] | tuple[str, ...]) -> None:
-    """``experiment`` is an optional group, so Hydra would ignore an unknown name: refuse it here."""
+    """``experiment`` is an optional group, so Hydra would ignore an unknown name: refuse it here; and
+    a group given a list or a mapping (``policy=[a,b]`` instead of ``-m policy=a,b``), which Hydra cannot read."""
     for item in overrides:
         key, _, value = item.partition("=")
-        if key.lstrip("+~") == "experiment" and value not in experiments() and value != "null":
+        key = key.lstrip("+~")
+        if key == "experiment" and value not in experiments() and value != "null":
             raise params.ParamError("experiment", value, "one of " + ", ".join(experiments()))
+        if key in (*GROUPS, "experiment") and value.startswith(("[", "{")):
+            raise params.ParamError(key, value, "one name (one of " + ", ".join(_options(key))
+                                    + "); to sweep several, -m " + key + "=a,b")
 
 
 def without_hydra(cfg: DictConfig) -> DictConfig:
@@ -179,6 +189,16 @@ def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> para
         key = first.split("'")[1]
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), "")
         return params.ParamError(key, value, _keys_near(key), unknown_key=True)
+    cause = err.__cause__ or err.__context__
+    if first.startswith("Error merging override ") and cause is not None:  # a value of the wrong shape
+        item = first.removeprefix("Error merging override ")
+        key, _, value = item.partition("=")
+        why = str(cause).strip().splitlines()[0]
+        if "ListConfig" in why:  # e.g. timeline={...} where a list is expected
+            why = f"a list, e.g. {key}=[{value}]" if value.startswith("{") else "a list [...]"
+        elif "DictConfig" in why:
+            why = "a mapping {key: value, ...}"
+        return params.ParamError(key.lstrip("+~"), value, why)
     key = getattr(err, "full_key", None)
     return params.ParamError(str(key) if key else "overrides", " ".join(overrides), first)
 

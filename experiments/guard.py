@@ -13,6 +13,8 @@ One line naming the key and what is allowed, exit status 2, nothing written, for
 
 from __future__ import annotations
 
+import re
+
 import copy
 import os
 import tempfile
@@ -58,8 +60,21 @@ def parse(overrides: list[str]) -> list:
             key, _, value = item.partition("=")
             raise ParamError(key.lstrip("+~") or "overrides", value or item,
                              "a value Hydra's override grammar reads: letters, digits and _-./: as they are; "
-                             f"quote any other text, e.g. {key}='{value}'") from None
+                             f"quote any other text, e.g. {_quoted(key, value)}") from None
     return out
+
+
+def _quoted(key: str, value: str) -> str:
+    """``key=value`` with the text Hydra cannot read quoted: the whole value, or inside a list or mapping
+    (``[{where:Michoacán}]``) each element that needs it (``[{where:'Michoacán'}]``), so the value keeps its shape."""
+    if not value.startswith(("[", "{")):
+        return f"{key}='{value}'"
+    plain = re.compile(r"[\w\-./]+", re.ASCII)
+
+    def quote(m: re.Match) -> str:
+        word = m.group(0).strip()
+        return word if plain.fullmatch(word) or word[0] in "'\"" else f"'{word}'"
+    return f"{key}=" + re.sub(r"'[^']*'|\"[^\"]*\"|[^\[\]{}:,'\"]*[^\[\]{}:,'\"\s]", quote, value)
 
 
 def check_each(overrides: list[str]) -> None:

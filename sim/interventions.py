@@ -18,6 +18,7 @@ Every event is recorded in ``model.events`` (and in the run's summary) when it a
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -117,9 +118,10 @@ class Operation(Intervention):
 
         n, states = places(p.territory)
         node_ok = isinstance(self.where, int) and not isinstance(self.where, bool) and 0 <= self.where < n
-        shown = ", ".join(states[:6]) + (", ..." if len(states) > 6 else "")
+        close = difflib.get_close_matches(str(self.where), states, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         check(node_ok or self.where in states, key + ".where", self.where,
-              f"a state of territory {p.territory.name} ({shown}) or a node id in 0..{n - 1}")
+              f"{hint}a state of territory {p.territory.name} ({', '.join(states)}) or a node id in 0..{n - 1}")
         _week(key + ".from_step", self.from_step, 1, p)
         _week(key + ".to_step", self.to_step, self.from_step, p, "a week (from_step or later)")
         check(self.force in FORCES, key + ".force", self.force, " | ".join(FORCES))
@@ -154,6 +156,11 @@ def schedule(model: CartelModel, iv: Intervention) -> Intervention:
     key = f"interventions[{len(model.p.interventions)}]"
     check_ranges(iv, key + ".")
     iv.check(model.p, key)
+    first = getattr(iv, "at_step", getattr(iv, "from_step", None))
+    if first is not None and first <= model.week:
+        name = "at_step" if hasattr(iv, "at_step") else "from_step"
+        raise ParamError(f"{key}.{name}", first, f"a week still to come in {model.week + 1}..{model.p.steps} "
+                         f"(the model is at week {model.week})")
     model.p.interventions.append(iv)
     return iv
 

@@ -229,6 +229,15 @@ class TimelineEntry:
     at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week whose start the change takes effect in
     set: Any = field(default_factory=dict)  # input keys (sim.timeline.TIMELINE_KEYS) and their new values
 
+    @classmethod
+    def from_mapping(cls, data: Any, prefix: str) -> TimelineEntry:
+        """An entry from a config mapping; both fields are required (no week is a sensible default)."""
+        if isinstance(data, dict):
+            for name, what in (("at_step", "the week of the change, 1..steps"),
+                               ("set", "the changes, e.g. {policy.budget_musd: 300}")):
+                check(name in data, prefix + name, "missing", f"required: {what}")
+        return build(cls, data, prefix)
+
 
 @dataclass
 class Params:

@@ -1,4 +1,4 @@
-"""docs/extending.md's steps work: a toy pillar and a toy intervention kind, added as the page says.
+"""docs/extending.md's steps work: a toy pillar, and the page's own example intervention kind (Amnesty, read from the page).
 
 Both registries are filled at import, so the steps are applied to a copy of the package, which a fresh
 interpreter then imports (the test process's registries stay as shipped)."""
@@ -22,32 +22,22 @@ PILLAR_MODULE = textwrap.dedent('''
         model.toy_effect = spend_musd / (spend_musd + 100.0)
 ''')
 
-KIND = textwrap.dedent('''
+def doc_kind() -> str:
+    """The intervention class of docs/extending.md, as printed there (step 1 of adding a kind)."""
+    text = (ROOT / "docs" / "extending.md").read_text()
+    part = text.split("## Add an intervention kind")[1]
+    block = part.split("```python\n")[1].split("```")[0]
+    return "\n\n" + textwrap.dedent(block)
 
-
-    @dataclass
-    class Census(Intervention):
-        """A toy kind (test): counts everyone in week at_step."""
-
-        kind: str = "census"  # census (this kind)
-        at_step: int = ranged(1, 1, 5200, hint="and at most steps")  # week in which it happens
-
-        def check(self, p, key):
-            check(self.at_step <= p.steps, key + ".at_step", self.at_step, f"a week in 1..{p.steps}")
-
-        def apply(self, model):
-            if model.week == self.at_step:
-                model.events.append({"kind": self.kind, "at_step": self.at_step, "people": model.people_total()})
-''')
 
 SCRIPT = textwrap.dedent('''
     from sim import CartelModel, ParamError
     shares = {"disruption": 0.3, "rule_of_law": 0.2, "border": 0.2, "prevention": 0.2, "toy": 0.1}
     m = CartelModel(rng=1, territory="small", steps=3, policy__budget_musd=200.0, policy__shares=shares,
-                    interventions=[{"kind": "census", "at_step": 2}])
+                    interventions=[{"kind": "amnesty", "where": "S00", "at_step": 2}])
     assert abs(m.toy_effect - 20.0 / 120.0) < 1e-12, m.toy_effect
     m.run()
-    assert [e["kind"] for e in m.events] == ["census"] and m.events[0]["at_step"] == 2
+    assert [e["kind"] for e in m.events] == ["amnesty"] and m.events[0]["at_step"] == 2
     for bad, key in (({**shares, "toy": 0.5}, "policy.shares"),):
         try:
             CartelModel(rng=1, territory="small", steps=3, policy__shares=bad)
@@ -56,14 +46,14 @@ SCRIPT = textwrap.dedent('''
         else:
             raise AssertionError("shares summing to 1.4 were accepted")
     try:
-        CartelModel(rng=1, territory="small", steps=3, interventions=[{"kind": "census", "at_step": 9}])
+        CartelModel(rng=1, territory="small", steps=3, interventions=[{"kind": "amnesty", "at_step": 9}])
     except ParamError as err:
         assert "interventions[0].at_step" in str(err), err
     else:
-        raise AssertionError("a census after the run was accepted")
+        raise AssertionError("an amnesty after the run was accepted")
     from experiments import app, params_table
     table = params_table.render()
-    assert "policy.shares.toy" in table and "interventions[kind=census].at_step" in table
+    assert "policy.shares.toy" in table and "interventions[kind=amnesty].share" in table
     assert "toy" in app.MODEL_PARAMS
     print("ok")
 ''')
@@ -80,7 +70,7 @@ def test_a_toy_pillar_and_a_toy_intervention_kind_work_end_to_end(tmp_path):
     assert listed != registry.read_text(), "the registry's layout changed: update docs/extending.md and this test"
     registry.write_text(listed)
     kinds = tmp_path / "sim" / "interventions.py"  # kind, step 1
-    kinds.write_text(kinds.read_text() + KIND)
+    kinds.write_text(kinds.read_text() + doc_kind())
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300,
                           cwd=tmp_path, env=env)

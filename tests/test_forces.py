@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from experiments.config import compose
 from experiments.run import cli
 from sim import CartelModel, ParamError
-from sim.interventions import Operation, schedule
+from sim.interventions import Operation, RemoveLeader, schedule
 from sim.pillars import spending
 from sim.pillars.disruption import Police
 
@@ -97,6 +98,19 @@ def test_an_operation_on_a_node_id_of_a_synthetic_map_and_scheduled_while_runnin
     assert m.units_at[node] >= 7 and m.military_units == 0
     with pytest.raises(ParamError, match=r"interventions\[1\]\.units"):
         schedule(m, Operation(where=node, from_step=4, to_step=5, units=0))
+    # a week already past would never fire: refused, not silently kept
+    with pytest.raises(ParamError, match=r"interventions\[1\]\.from_step.*a week still to come in 3\.\.6"):
+        schedule(m, Operation(where=node, from_step=2, to_step=5, units=3))
+    with pytest.raises(ParamError, match=r"interventions\[1\]\.at_step"):
+        schedule(m, RemoveLeader(at_step=1))
+    assert len(m.p.interventions) == 1
+
+
+def test_an_unknown_state_is_refused_with_the_close_name_and_every_state():
+    with pytest.raises(ParamError, match=r"did you mean 'Michoacán'\?") as err:
+        CartelModel(rng=1, territory="mexico_states", steps=4,
+                    interventions=[{"kind": "operation", "where": "Michoacan", "from_step": 1, "to_step": 2, "units": 3}])
+    assert "Zacatecas" in str(err.value) and "Aguascalientes" in str(err.value)
 
 
 def test_finance_and_sub_pillars_take_their_part_of_the_parent():
@@ -120,3 +134,16 @@ def test_bad_forces_and_operations_one_line_exit_2_nothing_written(tmp_path, cap
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and key in err and "allowed" in err and "\n" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("typed", [
+    "interventions=[{kind:operation,where:Michoacán,from_step:1,to_step:2,units:5}]",
+    "interventions=[{kind:operation,where:Nuevo León,from_step:1,to_step:2,units:5}]",
+])
+def test_an_unquoted_accented_state_gets_a_hint_that_works_when_pasted(tmp_path, capsys, typed):
+    assert cli(["territory=mexico_states", "steps=2", typed, f"hydra.run.dir={tmp_path / 'bad'}"]) == 2
+    err = capsys.readouterr().err.strip()
+    hint = err.split("quote any other text, e.g. ")[1].removesuffix(")")
+    assert "where:'" in hint and not (tmp_path / "bad").exists()
+    cfg = compose(["territory=mexico_states", "steps=2", hint])  # the hint as typed: composed and validated
+    assert cfg.interventions[0].where in ("Michoacán", "Nuevo León")

@@ -138,6 +138,10 @@ def test_keys_of_levers_not_yet_built_are_listed_but_refused_until_they_exist():
     ("timeline=[{at_step:3,set:{policy.budget_musd:1}},{at_step:3,set:{policy.budget_musd:2}}]",
      "'timeline[1].set.policy.budget_musd'"),
     ("scenario.timeline_file=nowhere", "'scenario.timeline_file'"),
+    ("timeline=[{set:{policy.budget_musd:1}}]", "'timeline[0].at_step': 'missing'"),
+    ("timeline=[{at_step:3}]", "'timeline[0].set': 'missing'"),
+    ("timeline={at_step:3,set:{policy.budget_musd:1}}", "'timeline'"),
+    ("policy=[kingpin,merida]", "'policy'"),
 ])
 def test_cli_refuses_bad_timelines_exit_2_nothing_written(tmp_path, capsys, override, key):
     out = tmp_path / "bad"
