@@ -636,15 +636,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=5, help="seeds per point in the waves (0..N-1, the same for all)")
     ap.add_argument("--final-seeds", type=int, default=20, help="seeds of the final re-runs (0..N-1)")
     ap.add_argument("--final-sets", type=int, default=10, help="plausible sets re-run on the final seeds")
-    ap.add_argument("--cutoff", type=float, default=3.0)
+    ap.add_argument("--cutoff", type=float, default=3.0, help="implausibility above which a point is ruled out")
     ap.add_argument("--rank", type=int, default=2, help="which largest implausibility is cut (1 = the maximum)")
     ap.add_argument("--discrepancy", type=float, default=0.10, help="model discrepancy, sd on the log scale")
     ap.add_argument("--candidates", type=int, default=20_000, help="uniform draws per wave (rejection sampling)")
-    ap.add_argument("--steps", type=int, default=STEPS)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--targets", type=Path, default=TARGETS_FILE)
-    ap.add_argument("--out", type=Path, default=Path("results/calibration"))
-    ap.add_argument("--json", type=Path, default=CALIBRATION_JSON)
+    ap.add_argument("--steps", type=int, default=STEPS, help=f"weeks per run from January 2007 (default {STEPS})")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at a time (default: all cores)")
+    ap.add_argument("--targets", type=Path, default=TARGETS_FILE, help="targets CSV (name,year,observed,low,high,source)")
+    ap.add_argument("--out", type=Path, default=Path("results/calibration"), help="folder of the runs and evaluations.csv")
+    ap.add_argument("--json", type=Path, default=CALIBRATION_JSON, help="calibration.json to write (or to --check)")
     ap.add_argument("--reuse", type=Path, help="an earlier OUT/evaluations.csv whose runs are taken, not re-run")
     argv = sys.argv[1:] if argv is None else list(argv)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -656,8 +656,10 @@ def main(argv: list[str] | None = None) -> int:
                              ("--candidates", args.candidates, 100), ("--jobs", args.jobs, 1)):
             if v < lo:
                 raise ValueError(f"invalid value for '{label}': {v} (allowed: an integer >= {lo})")
-        if not args.cutoff > 0 or not args.discrepancy >= 0:
-            raise ValueError("invalid value for '--cutoff'/'--discrepancy' (allowed: cutoff > 0, discrepancy >= 0)")
+        if not args.cutoff > 0:
+            raise ValueError(f"invalid value for '--cutoff': {args.cutoff} (allowed: a number > 0)")
+        if not args.discrepancy >= 0:
+            raise ValueError(f"invalid value for '--discrepancy': {args.discrepancy} (allowed: a number >= 0)")
         targets = read_targets(args.targets)
         last = max(t.year for t in targets)
         if args.steps < (last - FIRST_YEAR + 1) * 52:

@@ -638,9 +638,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=20, help="seeds per pattern check (default 20)")
     ap.add_argument("--sets", type=int, default=10, help="plausible parameter sets of calibration.json (default 10)")
     ap.add_argument("--hindcast-seeds", type=int, default=3, help="seeds per parameter set (default 3)")
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--calibration", type=Path, default=CALIBRATION)
-    ap.add_argument("--out", type=Path, default=Path("docs/validation"))
+    ap.add_argument("--jobs", type=int, default=2, help="runs at a time, one process each (default 2)")
+    ap.add_argument("--calibration", type=Path, default=None,
+                    help=f"calibration.json whose plausible sets the hindcast runs (default {CALIBRATION}; "
+                         "without it, the model's defaults only)")
+    ap.add_argument("--out", type=Path, default=Path("docs/validation"),
+                    help="folder of validation.md and its figures (default docs/validation: the report in the "
+                         "repository, overwritten)")
     ap.add_argument("--only", default="", help="comma-separated parts (hindcast and/or pattern names); '' = all")
     args = ap.parse_args(argv)
     if args.seeds < 2:
@@ -655,6 +659,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [p for p in parts if p != "hindcast" and p not in PATTERNS]
     if unknown:
         return _fail("--only", ",".join(unknown), "comma-separated names from hindcast, " + ", ".join(PATTERNS))
+    if args.calibration is None:
+        args.calibration = CALIBRATION
+    elif not args.calibration.is_file():  # asked for by name: a missing file is an error, not a silent fallback
+        return _fail("--calibration", args.calibration, "an existing calibration.json (written by make calibrate)")
     try:
         calibration = load_calibration(args.calibration)
     except CalibrationError as err:

@@ -142,6 +142,9 @@ def test_the_cli_refuses_a_bad_targets_file_in_one_line_and_writes_nothing(tmp_p
     assert not out.exists() and not (tmp_path / "o").exists()
     assert cal.main(["--steps", "300", "--json", str(out)]) == 2
     assert "'--steps'" in capsys.readouterr().err
+    assert cal.main(["--discrepancy", "-1", "--json", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'--discrepancy': -1.0" in err and "cutoff" not in err and not out.exists()
 
 
 # ------------------------------------------------------------------------- calibrate, json and --check

@@ -149,8 +149,13 @@ def test_the_report_is_written_atomically(tmp_path, monkeypatch):
 def test_without_calibration_json_it_runs_the_defaults_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(validate.SIZES, "guns", ["territory=small", "policy=kingpin", "steps=26"])
     assert validate.parameter_sets(None, 10) == [{}]
+    # named on the command line, a missing file is an error (nothing run, nothing written) ...
     code = validate.main(["--only", "guns", "--seeds", "2", "--jobs", "1", "--calibration",
                           str(tmp_path / "missing.json"), "--out", str(tmp_path / "v")])
+    assert code == 2 and "'--calibration'" in capsys.readouterr().err and not (tmp_path / "v").exists()
+    # ... the default one missing (a fresh calibration not yet made) runs the defaults and says so
+    monkeypatch.setattr(validate, "CALIBRATION", tmp_path / "missing.json")
+    code = validate.main(["--only", "guns", "--seeds", "2", "--jobs", "1", "--out", str(tmp_path / "v")])
     assert code == 0
     text = (tmp_path / "v" / "validation.md").read_text()
     assert "missing.json` not found: the hindcast runs the model's defaults only" in text
