@@ -642,8 +642,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=20_000, help="uniform draws per wave (rejection sampling)")
     ap.add_argument("--steps", type=int, default=STEPS, help=f"weeks per run from January 2007 (default {STEPS})")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="runs at a time (default: all cores)")
-    ap.add_argument("--targets", type=Path, default=TARGETS_FILE, help="targets CSV (name,year,observed,low,high,source)")
-    ap.add_argument("--out", type=Path, default=Path("results/calibration"), help="folder of the runs and evaluations.csv")
+    ap.add_argument("--targets", type=Path, default=TARGETS_FILE,
+                    help="targets CSV (name,year,observed,low,high,source)")
+    ap.add_argument("--out", type=Path, default=Path("results/calibration"),
+                    help="folder of the runs and evaluations.csv")
     ap.add_argument("--json", type=Path, default=CALIBRATION_JSON, help="calibration.json to write (or to --check)")
     ap.add_argument("--reuse", type=Path, help="an earlier OUT/evaluations.csv whose runs are taken, not re-run")
     argv = sys.argv[1:] if argv is None else list(argv)

@@ -13,10 +13,9 @@ One line naming the key and what is allowed, exit status 2, nothing written, for
 
 from __future__ import annotations
 
-import re
-
 import copy
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any

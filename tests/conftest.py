@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import time
 import urllib.request
@@ -20,6 +21,19 @@ def make(**kwargs) -> CartelModel:
     kwargs.setdefault("territory", "small")
     kwargs.setdefault("rng", 1)
     return CartelModel(**kwargs)
+
+
+def replay_page_settings(m: CartelModel, tag: str) -> CartelModel:
+    """The page's "settings as YAML" of ``m`` saved as a named experiment and built again through Hydra
+    (the experiment file is removed afterwards); the caller compares the replay with ``m``."""
+    from experiments import app, build
+
+    path = Path(__file__).resolve().parents[1] / "conf" / "experiment" / f"_test_{tag}_{os.getpid()}.yaml"
+    path.write_text(app.settings_yaml(m))
+    try:
+        return build([f"experiment={path.stem}"])
+    finally:
+        path.unlink()
 
 
 @pytest.fixture

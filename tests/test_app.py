@@ -24,7 +24,7 @@ import pytest
 from experiments import app
 from sim.params import ParamError
 
-from .conftest import wait_until_serving
+from .conftest import replay_page_settings, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "outputs" / "app" / "page.png"
@@ -82,8 +82,6 @@ def test_removal_button_captures_the_largest_led_group_next_week():
 
 
 def test_operation_button_sends_armed_forces_to_the_most_violent_state_and_replays():
-    from experiments import build
-
     m = app.ClassroomModel(rng=3, territory="mexico_states", steps=40, policy__finance_share=0.2,
                            policy__military_share=0.5)
     for _ in range(4):
@@ -99,14 +97,8 @@ def test_operation_button_sends_armed_forces_to_the_most_violent_state_and_repla
     assert m.events[-1]["kind"] == "operation" and m.events[-1]["where"] == where
     while m.running:
         m.step()
-    name = f"_test_page_op_{os.getpid()}"
-    path = ROOT / "conf" / "experiment" / f"{name}.yaml"
-    path.write_text(app.settings_yaml(m))
-    try:
-        replay = build([f"experiment={name}"])
-        assert replay.p == m.p and replay.run().equals(m.timeseries())
-    finally:
-        path.unlink()
+    replay = replay_page_settings(m, "page_op")
+    assert replay.p == m.p and replay.run().equals(m.timeseries())
 
 
 def test_figures_follow_the_model():
@@ -137,8 +129,6 @@ def test_presets_fill_the_sliders_and_are_recognised():
 
 def test_downloaded_settings_run_again_with_the_same_numbers():
     """The page's config file, saved in conf/experiment/, gives the page's run (a live removal included)."""
-    from experiments import build
-
     m = app.ClassroomModel(rng=2, territory="small", steps=30, disruption=60, rule_of_law=0, border=20,
                            prevention=20, policy__targeting="operators", policy__budget_musd=300)
     for _ in range(3):
@@ -146,15 +136,9 @@ def test_downloaded_settings_run_again_with_the_same_numbers():
     app.schedule_leader_removal(m, app.removal_target(m), "capture")
     while m.running:
         m.step()
-    name = f"_test_page_{os.getpid()}"
-    path = ROOT / "conf" / "experiment" / f"{name}.yaml"
-    path.write_text(app.settings_yaml(m))
-    try:
-        replay = build([f"experiment={name}"])
-        assert replay.p == m.p and len(replay.p.interventions) == 1
-        assert replay.run().equals(m.timeseries())
-    finally:
-        path.unlink()
+    replay = replay_page_settings(m, "page")
+    assert replay.p == m.p and len(replay.p.interventions) == 1
+    assert replay.run().equals(m.timeseries())
     csv = app.weekly_csv(m).splitlines()
     assert csv[0].startswith("step,homicides,") and len(csv) == 31
 

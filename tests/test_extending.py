@@ -1,4 +1,4 @@
-"""docs/extending.md's steps work: a toy pillar, and the page's own example intervention kind (Amnesty, read from the page).
+"""docs/extending.md's steps work: a toy pillar, and the page's own example kind (Amnesty, read from the page).
 
 Both registries are filled at import, so the steps are applied to a copy of the package, which a fresh
 interpreter then imports (the test process's registries stay as shipped)."""

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from experiments.run import cli
-from sim.pillars import finance
 from sim.params import ParamError, from_kwargs
+from sim.pillars import finance
 
 from .conftest import make
 

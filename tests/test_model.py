@@ -9,10 +9,10 @@ import pytest
 
 from sim import CartelModel
 from sim.agents import CartelLeader, MiddleOperator
+from sim.metrics import CAUSES, COLUMNS, NODE_COLUMNS
 from sim.pillars.disruption import Police
 from sim.pillars.prevention import Community
 from sim.pillars.rule_of_law import Court
-from sim.metrics import CAUSES, COLUMNS, NODE_COLUMNS
 
 from .conftest import make
 

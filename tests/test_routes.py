@@ -13,7 +13,7 @@ import pytest
 from sim import routes
 from sim.params import ParamError, from_kwargs
 
-from .conftest import make
+from .conftest import make, replay_page_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,19 +175,11 @@ def test_bad_supply_on_the_command_line_one_line_exit_2_nothing_written(tmp_path
 
 
 def test_the_page_has_a_supply_slider_and_its_settings_replay():
-    import os
-
-    from experiments import app, build
+    from experiments import app
 
     assert app.initial_values(app.MODEL_PARAMS)["scenario__cocaine_supply"] == 1.0
     m = app.ClassroomModel(rng=2, territory="small", steps=6, scenario__cocaine_supply=2.5)
     m.run()
     assert m.p.scenario.cocaine_supply == 2.5 and m.drug_price == pytest.approx(20_000.0 * 2.5**-2)
-    name = f"_test_routes_page_{os.getpid()}"
-    path = ROOT / "conf" / "experiment" / f"{name}.yaml"
-    path.write_text(app.settings_yaml(m))
-    try:
-        replay = build([f"experiment={name}"])
-        assert replay.p == m.p and replay.run().equals(m.timeseries())
-    finally:
-        path.unlink()
+    replay = replay_page_settings(m, "routes_page")
+    assert replay.p == m.p and replay.run().equals(m.timeseries())
