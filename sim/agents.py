@@ -100,6 +100,7 @@ class MiddleOperator(CellAgent):
         self.open_homicides = 0
         self.need = 1.0
         self.active = True
+        model.operators_changed()
         group.plazas[node] = self
         model.plazas[node][group.gid] = self
 
@@ -123,7 +124,7 @@ class MiddleOperator(CellAgent):
         under a leader any boss may, with ``weak_leader_defection x (1 - loyalty) x`` its cell's size
         relative to the group's mean cell. Cells that act do so in random order.
         """
-        cp, ops = model.p.cartels, model.active_operators()
+        cp, ops = model.p.cartels, model._active()
         if not ops:
             return
         contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
@@ -158,6 +159,7 @@ class MiddleOperator(CellAgent):
             other.cash += self.cash
             other.open_homicides += self.open_homicides
             self.active = False
+            self.model.operators_changed()
             self.remove()
             return
         self.group = group
@@ -169,6 +171,7 @@ class MiddleOperator(CellAgent):
         if not self.active:
             return
         self.active = False
+        self.model.operators_changed()
         self.model.people.go_home(self.node, self.members)
         self.members = 0
         del self.group.plazas[self.node]

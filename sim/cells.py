@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def update(model: CartelModel) -> None:
-    ops = model.active_operators()
+    ops = model._active()
     model.guns_bought = 0.0  # guns bought by all cells this week (read by sim/pillars/finance.py's tests and reports)
     if not ops:
         return

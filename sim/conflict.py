@@ -162,7 +162,7 @@ def predation(model: CartelModel) -> None:
     """Residents killed by cells (executions, extortion): more where drug income is short of the
     wage bill, where the community is less resilient and where rivals compete for the same rents."""
     cp = model.p.cartels
-    ops = [o for o in model.active_operators() if o.members > 0]
+    ops = [o for o in model._active() if o.members > 0]
     if not ops:
         return
     rows = np.array([(o.node, o.members, o.need) for o in ops], dtype=np.float64)
