@@ -128,14 +128,19 @@ class MiddleOperator(CellAgent):
         if not ops:
             return
         contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
-        rows = np.array([(o.members, o.loyalty, len(o.group.plazas), o.group.size, o.group.leader is None,
-                          id(o) in contenders, model.plaza_capacity[o.node]) for o in ops], dtype=np.float64)
-        members, loyalty, plazas, size = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
-        headless, contender = rows[:, 4] > 0, rows[:, 5]
+        groups = [o.group for o in ops]
+        members = np.array([o.members for o in ops], np.float64)
+        loyalty = np.array([o.loyalty for o in ops], np.float64)
+        plazas = np.array([len(g.plazas) for g in groups], np.float64)
+        size = np.array([g.size for g in groups], np.float64)
+        headless = np.array([g.leader is None for g in groups], bool)
+        contender = (np.array([id(o) in contenders for o in ops], np.float64) if contenders
+                     else np.zeros(len(ops)))
+        capacity = model.plaza_capacity[np.array([o.node for o in ops], np.int64)]
         relative = members / np.maximum(size / np.maximum(plazas, 1.0), 1.0)
         p_defect = np.where(headless, cp.defection_rate * contender, cp.weak_leader_defection * relative)
         p_defect *= (1.0 - loyalty) * (plazas >= 2)
-        retreat = members < cp.retreat_fill * rows[:, 6]
+        retreat = members < cp.retreat_fill * capacity
         rng = model.world["decisions"]
         defect = rng.random(len(ops)) < p_defect
         acting = [(o, bool(r), o.group) for o, r, d in zip(ops, retreat, defect) if r or d]
