@@ -11,6 +11,7 @@ Processes that touch every cell at once (income, recruitment, fights) are writte
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,7 +108,7 @@ class MiddleOperator(CellAgent):
     @property
     def crews(self) -> int:
         """Crews in the cell, each under its own boss: ceil(members / crew_size), at least 1."""
-        return max(1, int(np.ceil(self.members / self.model.p.cartels.crew_size)))
+        return max(1, math.ceil(self.members / self.model.p.cartels.crew_size))  # ceil is exact: as np.ceil
 
     @property
     def ready_to_expand(self) -> bool:
