@@ -49,12 +49,13 @@ class CartelLeader(CellAgent):
         if spend <= 0:
             return
         self.group.cash -= spend
-        ops = list(self.group.plazas.values())
+        ops = self.group.plazas.values()
         weights = np.array([op.members for op in ops], dtype=float)
-        if weights.sum() <= 0:
+        total = weights.sum()
+        if total <= 0:
             return
-        nodes = np.fromiter((op.node for op in ops), dtype=np.int64, count=len(ops))
-        np.add.at(self.model.bribes, nodes, spend * weights / weights.sum())
+        nodes = np.array([op.node for op in ops], dtype=np.int64)
+        np.add.at(self.model.bribes, nodes, spend * weights / total)
 
     def direct_expansion(self) -> None:
         """Order Poisson(rate x plazas) attempts to take neighbouring plazas; a splinter in its first
@@ -67,7 +68,8 @@ class CartelLeader(CellAgent):
         attempts = rng.poisson(rate * len(self.group.plazas))
         if attempts == 0:
             return
-        ready = [op for op in self.group.plazas.values() if op.ready_to_expand]
+        fill, capacity = cp.expansion_min_fill, model.plaza_capacity  # ready_to_expand, inlined
+        ready = [op for op in self.group.plazas.values() if op.members >= fill * capacity[op.node]]
         for _ in range(min(attempts, len(ready))):
             op = ready[int(rng.integers(len(ready)))]
             if op.active and op.ready_to_expand:
