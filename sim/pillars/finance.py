@@ -99,4 +99,4 @@ def weekly(model: CartelModel) -> None:
 
 def cartel_cash(model: CartelModel) -> float:
     """The groups' cash: every active cell's plus every war chest (US$ M)."""
-    return float(sum(o.cash for o in model._active()) + sum(g.cash for g in model.groups.values()))
+    return float(sum([o.cash for o in model._active()]) + sum([g.cash for g in model.groups.values()]))
