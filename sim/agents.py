@@ -68,11 +68,11 @@ class CartelLeader(CellAgent):
         attempts = rng.poisson(rate * len(self.group.plazas))
         if attempts == 0:
             return
-        fill, capacity = cp.expansion_min_fill, model.plaza_capacity  # ready_to_expand, inlined
-        ready = [op for op in self.group.plazas.values() if op.members >= fill * capacity[op.node]]
+        needed = _members_to_expand(model)  # ready_to_expand, per node, as a list
+        ready = [op for op in self.group.plazas.values() if op.members >= needed[op.node]]
         for _ in range(min(attempts, len(ready))):
             op = ready[int(rng.integers(len(ready)))]
-            if op.active and op.ready_to_expand:
+            if op.active and op.members >= needed[op.node]:
                 conflict.expand(model, op, rng)
 
     def leave(self) -> None:
@@ -80,6 +80,17 @@ class CartelLeader(CellAgent):
         if self.group.leader is self:
             self.group.leader = None
         self.remove()
+
+
+def _members_to_expand(model: CartelModel) -> list[float]:
+    """Per node, the members a cell needs to be ready to expand (``expansion_min_fill`` x a plaza's
+    capacity, as :attr:`MiddleOperator.ready_to_expand` computes it), worked out once a week."""
+    fill = model.p.cartels.expansion_min_fill
+    key = (model.week, fill, id(model.plaza_capacity))
+    cached = getattr(model, "_members_to_expand", None)
+    if cached is None or cached[0] != key:
+        cached = model._members_to_expand = (key, (fill * model.plaza_capacity).tolist())
+    return cached[1]
 
 
 class MiddleOperator(CellAgent):
