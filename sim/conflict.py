@@ -158,8 +158,9 @@ def spill(model: CartelModel, node: int, victims: int) -> int:
     away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
     killed = 0
     if away:
-        for k, n in zip(*np.unique(rng.choice(nbrs, size=away), return_counts=True)):
-            killed += model.people.kill_civilians(int(k), int(n), "bystanders")
+        picks = rng.choice(nbrs, size=away).tolist()
+        for k in sorted(set(picks)):  # neighbours in increasing order, as np.unique gave them
+            killed += model.people.kill_civilians(k, picks.count(k), "bystanders")
     return killed + model.people.kill_civilians(node, victims - away, "bystanders")
 
 
