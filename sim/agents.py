@@ -11,6 +11,7 @@ Processes that touch every cell at once (income, recruitment, fights) are writte
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,12 +49,13 @@ class CartelLeader(CellAgent):
         if spend <= 0:
             return
         self.group.cash -= spend
-        ops = list(self.group.plazas.values())
+        ops = self.group.plazas.values()
         weights = np.array([op.members for op in ops], dtype=float)
-        if weights.sum() <= 0:
+        total = weights.sum()
+        if total <= 0:
             return
-        nodes = np.fromiter((op.node for op in ops), dtype=np.int64, count=len(ops))
-        np.add.at(self.model.bribes, nodes, spend * weights / weights.sum())
+        nodes = np.array([op.node for op in ops], dtype=np.int64)
+        np.add.at(self.model.bribes, nodes, spend * weights / total)
 
     def direct_expansion(self) -> None:
         """Order Poisson(rate x plazas) attempts to take neighbouring plazas; a splinter in its first
@@ -66,10 +68,11 @@ class CartelLeader(CellAgent):
         attempts = rng.poisson(rate * len(self.group.plazas))
         if attempts == 0:
             return
-        ready = [op for op in self.group.plazas.values() if op.ready_to_expand]
+        needed = _members_to_expand(model)  # ready_to_expand, per node, as a list
+        ready = [op for op in self.group.plazas.values() if op.members >= needed[op.node]]
         for _ in range(min(attempts, len(ready))):
             op = ready[int(rng.integers(len(ready)))]
-            if op.active and op.ready_to_expand:
+            if op.active and op.members >= needed[op.node]:
                 conflict.expand(model, op, rng)
 
     def leave(self) -> None:
@@ -77,6 +80,17 @@ class CartelLeader(CellAgent):
         if self.group.leader is self:
             self.group.leader = None
         self.remove()
+
+
+def _members_to_expand(model: CartelModel) -> list[float]:
+    """Per node, the members a cell needs to be ready to expand (``expansion_min_fill`` x a plaza's
+    capacity, as :attr:`MiddleOperator.ready_to_expand` computes it), worked out once a week."""
+    fill = model.p.cartels.expansion_min_fill
+    key = (model.week, fill, id(model.plaza_capacity))
+    cached = getattr(model, "_members_to_expand", None)
+    if cached is None or cached[0] != key:
+        cached = model._members_to_expand = (key, (fill * model.plaza_capacity).tolist())
+    return cached[1]
 
 
 class MiddleOperator(CellAgent):
@@ -100,13 +114,14 @@ class MiddleOperator(CellAgent):
         self.open_homicides = 0
         self.need = 1.0
         self.active = True
+        model.operators_changed()
         group.plazas[node] = self
         model.plazas[node][group.gid] = self
 
     @property
     def crews(self) -> int:
         """Crews in the cell, each under its own boss: ceil(members / crew_size), at least 1."""
-        return max(1, int(np.ceil(self.members / self.model.p.cartels.crew_size)))
+        return max(1, math.ceil(self.members / self.model.p.cartels.crew_size))  # ceil is exact: as np.ceil
 
     @property
     def ready_to_expand(self) -> bool:
@@ -123,18 +138,23 @@ class MiddleOperator(CellAgent):
         under a leader any boss may, with ``weak_leader_defection x (1 - loyalty) x`` its cell's size
         relative to the group's mean cell. Cells that act do so in random order.
         """
-        cp, ops = model.p.cartels, model.active_operators()
+        cp, ops = model.p.cartels, model._active()
         if not ops:
             return
         contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
-        rows = np.array([(o.members, o.loyalty, len(o.group.plazas), o.group.size, o.group.leader is None,
-                          id(o) in contenders, model.plaza_capacity[o.node]) for o in ops], dtype=np.float64)
-        members, loyalty, plazas, size = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
-        headless, contender = rows[:, 4] > 0, rows[:, 5]
+        groups = [o.group for o in ops]
+        members = np.array([o.members for o in ops], np.float64)
+        loyalty = np.array([o.loyalty for o in ops], np.float64)
+        plazas = np.array([len(g.plazas) for g in groups], np.float64)
+        size = np.array([g.size for g in groups], np.float64)
+        headless = np.array([g.leader is None for g in groups], bool)
+        contender = (np.array([id(o) in contenders for o in ops], np.float64) if contenders
+                     else np.zeros(len(ops)))
+        capacity = model.plaza_capacity[np.array([o.node for o in ops], np.int64)]
         relative = members / np.maximum(size / np.maximum(plazas, 1.0), 1.0)
         p_defect = np.where(headless, cp.defection_rate * contender, cp.weak_leader_defection * relative)
         p_defect *= (1.0 - loyalty) * (plazas >= 2)
-        retreat = members < cp.retreat_fill * rows[:, 6]
+        retreat = members < cp.retreat_fill * capacity
         rng = model.world["decisions"]
         defect = rng.random(len(ops)) < p_defect
         acting = [(o, bool(r), o.group) for o, r, d in zip(ops, retreat, defect) if r or d]
@@ -158,6 +178,7 @@ class MiddleOperator(CellAgent):
             other.cash += self.cash
             other.open_homicides += self.open_homicides
             self.active = False
+            self.model.operators_changed()
             self.remove()
             return
         self.group = group
@@ -169,6 +190,7 @@ class MiddleOperator(CellAgent):
         if not self.active:
             return
         self.active = False
+        self.model.operators_changed()
         self.model.people.go_home(self.node, self.members)
         self.members = 0
         del self.group.plazas[self.node]

@@ -24,19 +24,20 @@ if TYPE_CHECKING:
 
 
 def update(model: CartelModel) -> None:
-    ops = model.active_operators()
+    ops = model._active()
     model.guns_bought = 0.0  # guns bought by all cells this week (read by sim/pillars/finance.py's tests and reports)
     if not ops:
         return
     p, rng = model.p, model.world["recruitment"]
     cp = p.cartels
-    n = len(ops)
-    node = np.fromiter((o.node for o in ops), np.int64, n)
-    m = np.fromiter((o.members for o in ops), np.float64, n)
-    guns = np.fromiter((o.guns for o in ops), np.float64, n)
-    cash = np.fromiter((o.cash for o in ops), np.float64, n)
-    loyal = np.fromiter((o.loyalty for o in ops), np.float64, n)
-    headless = np.fromiter((o.group.headless for o in ops), bool, n)
+    node = np.array([o.node for o in ops], np.int64)
+    m = np.array([o.members for o in ops], np.float64)
+    guns = np.array([o.guns for o in ops], np.float64)
+    cash = np.array([o.cash for o in ops], np.float64)
+    loyal = np.array([o.loyalty for o in ops], np.float64)
+    groups = [o.group for o in ops]
+    gid = np.array([g.gid for g in groups], np.int64)
+    headless = np.array([g.leader is None for g in groups], bool)
     members_at = model.members_at  # computed by model.census() before this call
     share = m / np.maximum(members_at[node], 1.0)
 
@@ -46,8 +47,14 @@ def update(model: CartelModel) -> None:
     income = drugs + model.extortion[node] * share
     tribute = cp.tribute_share * income
     cash += income - tribute
-    for o, t in zip(ops, tribute):
-        o.group.cash += t
+    # each war chest adds its cells' tribute one by one, in the cells' order (np.add.at is unbuffered)
+    chests = {g.gid: g for g in groups}
+    chest = np.zeros(model._next_gid)
+    for g in chests.values():
+        chest[g.gid] = g.cash
+    np.add.at(chest, gid, tribute)
+    for g in chests.values():
+        g.cash = chest[g.gid]
 
     # guns: the week's southbound supply is shared out by what each cell spends
     demand = cp.gun_spend_share * cash / cp.gun_price_musd

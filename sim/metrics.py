@@ -118,7 +118,7 @@ class Recorder:
             self.node_flow = np.zeros(shape, np.float32)  # tonnes a week through the node
 
     def measure(self, model: CartelModel) -> None:
-        ops = model.active_operators()
+        ops = model._active()
         model.homicides_total = int(model.homicides.sum())
         for cause, n in model.people.killed.items():
             setattr(model, f"{cause}_killed", n)
@@ -126,9 +126,13 @@ class Recorder:
         model.members_arrested = model.people.arrested
         for outcome, count in model.crews.items():
             setattr(model, f"crews_{outcome}", count)
-        model.members_total = int(sum(o.members for o in ops))
-        model.guns_total = float(sum(o.guns for o in ops))
-        sizes = np.array([g.members for g in model.groups.values() if g.alive], dtype=np.float64)
+        members = [o.members for o in ops]
+        model.members_total = int(sum(members))
+        model.guns_total = float(sum([o.guns for o in ops]))  # Python's sum, in the cells' order, as before
+        # each alive group's members (sum over its plazas, Group.members), counted once for all groups
+        gids = np.array([o.group.gid for o in ops], np.int64)
+        per_gid = np.bincount(gids, weights=np.array(members, np.float64), minlength=model._next_gid)
+        sizes = np.array([per_gid[g.gid] for g in model.groups.values() if g.alive], dtype=np.float64)
         model.groups_active = len(sizes)
         model.effective_groups, model.largest_group_share, model.top10_group_share = concentration(sizes)
         model.leaderless_groups = sum(1 for g in model.groups.values() if g.alive and g.headless)

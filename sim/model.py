@@ -184,6 +184,7 @@ class CartelModel(mesa.Model):
         self.groups: dict[int, Group] = {}  # groups alive
         self.all_groups: dict[int, Group] = {}  # every group that ever existed (genealogy)
         self._next_gid = 0
+        self._active_ops: list[MiddleOperator] | None = None  # cache of active_operators() (sim/agents.py resets it)
         self.events: list[dict] = []
         self.operations: dict[int, tuple[np.ndarray, list]] = {}  # running operations: id -> (nodes, units)
         self.gun_supply = 0.0
@@ -405,13 +406,27 @@ class CartelModel(mesa.Model):
         return self.agents_by_type.get(MiddleOperator, AgentSet([], random=self.random))
 
     def active_operators(self) -> list[MiddleOperator]:
-        return [o for o in self._operators() if o.active]
+        """The active cells, in the order Mesa holds them (a new list: callers may change it)."""
+        return list(self._active())
+
+    def _active(self) -> list[MiddleOperator]:
+        """The active cells, kept between calls until a cell is created or deactivated
+        (:meth:`operators_changed`); read-only, for the submodels' weekly passes."""
+        ops = self._active_ops
+        if ops is None:
+            ops = self._active_ops = [o for o in self._operators() if o.active]
+        return ops
+
+    def operators_changed(self) -> None:
+        """A cell was created or deactivated: the list of active cells is rebuilt on next use."""
+        self._active_ops = None
 
     def census(self) -> None:
         """Recount members and groups present at each node, and each group's size."""
-        ops = self.active_operators()
-        rows = np.fromiter((x for o in ops for x in (o.node, o.members, o.group.gid)), np.int64, 3 * len(ops))
-        nodes, members, gids = rows.reshape(-1, 3).T
+        ops = self._active()
+        nodes = np.array([o.node for o in ops], np.int64)
+        members = np.array([o.members for o in ops], np.int64)
+        gids = np.array([o.group.gid for o in ops], np.int64)
         self.members_at = np.bincount(nodes, weights=members, minlength=self.n_nodes)
         self.groups_at = np.bincount(nodes, minlength=self.n_nodes)
         sizes = np.bincount(gids, weights=members, minlength=self._next_gid).astype(np.int64).tolist()

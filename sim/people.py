@@ -136,6 +136,6 @@ class People:
         """Residents + members + leaders + people in court or prison + the dead: constant in a run."""
         model = self.model
         leaders = sum(1 for g in model.groups.values() if g.leader is not None)
-        members = sum(o.members for o in model.active_operators())
+        members = sum(o.members for o in model._active())
         in_custody = sum(c.waiting + c.imprisoned for c in model.courts)
         return int(self.residents.sum() + members + leaders + in_custody + self.dead)

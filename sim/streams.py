@@ -44,9 +44,11 @@ class Streams:
         return np.random.SeedSequence(self._entropy, spawn_key=(*self._key, self._index[process], self._week))
 
     def __getitem__(self, process: str) -> np.random.Generator:
-        gen = self._cache.get(process)
-        if gen is None:
-            if process not in self._index:
-                raise KeyError(f"unknown random process {process!r} (known: {', '.join(self._index)})")
-            gen = self._cache[process] = np.random.default_rng(self.seed_sequence(process))
+        try:  # the common case (hundreds of thousands of calls a run): made already this week
+            return self._cache[process]
+        except KeyError:
+            pass
+        if process not in self._index:
+            raise KeyError(f"unknown random process {process!r} (known: {', '.join(self._index)})")
+        gen = self._cache[process] = np.random.default_rng(self.seed_sequence(process))
         return gen

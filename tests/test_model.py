@@ -122,3 +122,39 @@ def test_node_output():
     assert ((held["controller"] >= 0) == (held["members"] > 0)).all()
     with pytest.raises(ValueError, match="output.nodes"):
         make(steps=2).node_table()
+
+
+def test_kept_list_of_active_cells_follows_every_creation_and_removal():
+    """The list of active cells kept between calls (CartelModel._active, for speed) is, at every point
+    of a week where the submodels read it, the one Mesa's agent set gives; cells are created (expansion,
+    splinters, crews) and removed (retreat, merges, defeat) in these weeks."""
+    from sim import cells, conflict, succession
+
+    model = make(policy="merida", territory="mexico_states", steps=80, policy__targeting="operators",
+                 cartels__succession_clarity=0.2)
+    fresh = lambda: [o for o in model._operators() if o.active]  # noqa: E731
+    created = removed = 0
+    spied = {"cells": cells.update, "fight": conflict.fight, "succession": succession.update,
+             "decide": MiddleOperator.decide_all, "predation": conflict.predation}
+
+    def check(fn):
+        def wrapped(m):
+            assert m._active() == fresh()
+            fn(m)
+            assert m._active() == fresh()
+        return wrapped
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cells, "update", check(spied["cells"]))
+        mp.setattr(conflict, "fight", check(spied["fight"]))
+        mp.setattr(conflict, "predation", check(spied["predation"]))
+        mp.setattr(succession, "update", check(spied["succession"]))
+        mp.setattr(MiddleOperator, "decide_all", staticmethod(check(spied["decide"])))
+        for _ in range(80):
+            before = {id(o) for o in fresh()}
+            model.step()
+            after = {id(o) for o in fresh()}
+            created += len(after - before)
+            removed += len(before - after)
+            assert model.active_operators() == fresh() and model.active_operators() is not model._active()
+    assert created >= 10 and removed >= 10  # the test saw the list change many times (30 and 16 here)

@@ -92,11 +92,19 @@ class Police(CellAgent):
         in a state as in a municipality; each loss opens a local succession (:func:`sim.crews.lose_boss`).
         """
         model = self.model
-        pp = model.p.police
         node = self.cell.coordinate
-        effort, corruption = self.effort(node)
+        if self.target == "leaders":  # hunting a leader: no sweep, no crew bosses (and no draws without one here)
+            leaders = model.leaders_at.get(node)
+            if leaders:
+                self._hunt(node, leaders)
+            return
+        cells_here = model.plazas[node]
+        if not cells_here:  # nobody to arrest here: no draws
+            return
+        cells_here = list(cells_here.values())
+        pp = model.p.police
+        effort, _ = self.effort(node)
         rng = model.state["arrests"]
-        cells_here = list(model.plazas[node].values())
         in_view = max(model.members_at[node], 1.0)
         p_member = min(1.0 - np.exp(-pp.arrest_k * pp.unit_strength * effort / in_view), 1.0)
         k = model.p.military.killed_per_wounded if self.force == "military" else pp.killed_per_wounded
@@ -105,28 +113,34 @@ class Police(CellAgent):
         if hunts_bosses:
             in_view_crews = sum(op.crews for op in cells_here)
             p_boss = 1.0 - np.exp(-pp.operator_exposure * effort / max(in_view_crews, 1))
-        sweeps = self.target != "leaders"  # units hunting a leader do not sweep up the rank and file
+        people = model.people
         for op in cells_here:
             if not op.active or op.members <= 0:
                 continue
-            caught = int(rng.binomial(op.members, p_member)) if sweeps else 0
+            caught = int(rng.binomial(op.members, p_member))
             if caught:
                 killed = int(rng.binomial(caught, p_killed))
-                model.people.kill_members(op, killed, cause="security")
-                model.people.arrest(op, caught - killed)
+                people.kill_members(op, killed, cause="security")
+                people.arrest(op, caught - killed)
             bosses = int(rng.binomial(op.crews, p_boss)) if hunts_bosses and op.members > 0 else 0
             for _ in range(bosses):
                 if op.active and op.members > 0:
                     crews.lose_boss(model, op, rng)
-        if self.target == "leaders":
-            hunt = model.state["hunt"]
-            leak = (1.0 - model.vetted) * corruption  # the leader is warned
-            for leader in list(model.leaders_at.get(node, ())):
-                protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
-                p_capture = (1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak)
-                if leader.group.leader is leader and hunt.random() < p_capture:
-                    mode = "kill" if hunt.random() < pp.kill_share else "capture"
-                    succession.remove_leader(model, leader.group, mode)
+
+    def _hunt(self, node: int, leaders: list) -> None:
+        """Go after the leaders at ``node``: each is captured or killed with
+        P = (1 - exp(-leader_exposure x effort / protection)) x (1 - leak)."""
+        model = self.model
+        pp = model.p.police
+        effort, corruption = self.effort(node)
+        hunt = model.state["hunt"]
+        leak = (1.0 - model.vetted) * corruption  # the leader is warned
+        for leader in list(leaders):
+            protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
+            p_capture = (1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak)
+            if leader.group.leader is leader and hunt.random() < p_capture:
+                mode = "kill" if hunt.random() < pp.kill_share else "capture"
+                succession.remove_leader(model, leader.group, mode)
 
     def effort(self, node: int) -> tuple[float, float]:
         """The unit's effort at ``node`` (intelligence that reaches it, less corruption) and the

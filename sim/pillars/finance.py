@@ -85,7 +85,7 @@ def weekly(model: CartelModel) -> None:
     seized = float(stopped.sum())
     # cash held by cells and war chests, frozen
     k = fp.stock_max * c / 52.0
-    for op in model.active_operators():
+    for op in model._active():
         take = op.cash * k
         op.cash -= take
         seized += take
@@ -99,4 +99,4 @@ def weekly(model: CartelModel) -> None:
 
 def cartel_cash(model: CartelModel) -> float:
     """The groups' cash: every active cell's plus every war chest (US$ M)."""
-    return float(sum(o.cash for o in model.active_operators()) + sum(g.cash for g in model.groups.values()))
+    return float(sum([o.cash for o in model._active()]) + sum([g.cash for g in model.groups.values()]))
