@@ -42,8 +42,13 @@ def multiplier(cp, guns, members):
 
 
 def force_multiplier(model: CartelModel, op: MiddleOperator) -> float:
-    """How much a cell's guns multiply its fighting strength (1 unarmed, up to 1 + gun_lethality)."""
-    return float(multiplier(model.p.cartels, op.guns, op.members))
+    """How much a cell's guns multiply its fighting strength (1 unarmed, up to 1 + gun_lethality).
+
+    :func:`multiplier` for one cell in Python floats: the same operations in the same order, so the
+    same double (no numpy scalars for a single value)."""
+    cp = model.p.cartels
+    gpm = op.guns / max(op.members, 1.0)
+    return float(1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half))
 
 
 def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> None:
@@ -54,17 +59,16 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     """
     from .agents import MiddleOperator
 
-    gid = op.group.gid
-    options = [j for j in model.neighbours[op.node] if gid not in model.plazas[j]]
+    gid, plazas = op.group.gid, model.plazas
+    options = [j for j in model.neighbours[op.node] if gid not in plazas[j]]
     if not options:
         return
-    w = 0.2 + model.value[options]
-    j = options[int(rng.choice(len(options), p=w / w.sum()))]
+    j = options[_weighted_index(rng, 0.2 + model.value[options]) if len(options) > 1 else _one(rng)]
     send = int(model.p.cartels.expansion_share * op.members)
     if send < 1:
         return
     mult = force_multiplier(model, op)
-    enemy = sum(d.members * force_multiplier(model, d) for d in model.plazas[j].values())
+    enemy = sum(d.members * force_multiplier(model, d) for d in plazas[j].values())
     if enemy > 0:
         own = send * mult
         if rng.random() >= own / (own + enemy):
@@ -74,6 +78,21 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     op.members -= send
     op.guns -= guns
     MiddleOperator(model, op.group, j, send, guns=guns, loyalty=op.loyalty)
+
+
+def _weighted_index(rng: np.random.Generator, w: np.ndarray) -> int:
+    """``rng.choice(len(w), p=w / w.sum())`` without its checks of ``p``: numpy's own steps (the
+    cumulative sum of p divided by its last entry, one ``rng.random()``, searchsorted to the right),
+    so the same draw and the same index."""
+    cdf = (w / w.sum()).cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
+def _one(rng: np.random.Generator) -> int:
+    """``rng.choice(1, p=[1.0])``: index 0, after the one draw numpy's choice takes."""
+    rng.random()
+    return 0
 
 
 def intensity(model: CartelModel, nodes: np.ndarray) -> np.ndarray:
