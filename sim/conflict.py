@@ -172,13 +172,17 @@ def spill(model: CartelModel, node: int, victims: int) -> int:
     Returns how many died (no more than the residents there)."""
     if victims <= 0:
         return 0
-    rng, nbrs = model.world["bystanders"], model.neighbours[node]
+    rng, nbrs, kill = model.world["bystanders"], model.neighbours[node], model.people.kill_civilians
     away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
     killed = 0
     if away:
-        for k, n in zip(*np.unique(rng.choice(nbrs, size=away), return_counts=True)):
-            killed += model.people.kill_civilians(int(k), int(n), "bystanders")
-    return killed + model.people.kill_civilians(node, victims - away, "bystanders")
+        # rng.choice(nbrs, size=away) is rng.integers(0, len(nbrs), size=away) in numpy's own code (the
+        # same draws); the victims counted per plaza and taken in the order of the plazas' ids, as
+        # np.unique gave them
+        counts = np.bincount(rng.integers(0, len(nbrs), size=away, dtype=np.int64), minlength=len(nbrs)).tolist()
+        for k, n in sorted((k, n) for k, n in zip(nbrs, counts) if n):
+            killed += kill(k, n, "bystanders")
+    return killed + kill(node, victims - away, "bystanders")
 
 
 def predation(model: CartelModel) -> None:
