@@ -36,6 +36,7 @@ The rules are deterministic (no random draws).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,6 +98,12 @@ def weekly(model: CartelModel) -> None:
     model.cash_seized_total += seized
 
 
-def cartel_cash(model: CartelModel) -> float:
-    """The groups' cash: every active cell's plus every war chest (US$ M)."""
-    return float(sum(o.cash for o in model.active_operators()) + sum(g.cash for g in model.groups.values()))
+def cartel_cash(model: CartelModel, ops: list | None = None) -> float:
+    """The groups' cash: every active cell's plus every war chest (US$ M). ``ops``: the active cells,
+    if the caller has them (``model.active_operators()``, in its order)."""
+    if ops is None:
+        ops = model.active_operators()
+    return float(sum(map(_cash, ops)) + sum(map(_cash, model.groups.values())))
+
+
+_cash = attrgetter("cash")
