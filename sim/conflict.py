@@ -42,8 +42,11 @@ def multiplier(cp, guns, members):
 
 
 def force_multiplier(model: CartelModel, op: MiddleOperator) -> float:
-    """How much a cell's guns multiply its fighting strength (1 unarmed, up to 1 + gun_lethality)."""
-    cp = model.p.cartels  # multiplier() on scalars, without numpy's scalar overhead (same operations)
+    """How much a cell's guns multiply its fighting strength (1 unarmed, up to 1 + gun_lethality).
+
+    :func:`multiplier` for one cell in Python floats: the same operations in the same order, so the
+    same double (no numpy scalars for a single value)."""
+    cp = model.p.cartels
     gpm = op.guns / max(op.members, 1.0)
     return float(1.0 + cp.gun_lethality * gpm / (gpm + cp.guns_half))
 
@@ -56,17 +59,16 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     """
     from .agents import MiddleOperator
 
-    gid = op.group.gid
-    options = [j for j in model.neighbours[op.node] if gid not in model.plazas[j]]
+    gid, plazas = op.group.gid, model.plazas
+    options = [j for j in model.neighbours[op.node] if gid not in plazas[j]]
     if not options:
         return
-    w = 0.2 + model.value[options]
-    j = options[int(rng.choice(len(options), p=w / w.sum()))]
+    j = options[_weighted_index(rng, 0.2 + model.value[options]) if len(options) > 1 else _one(rng)]
     send = int(model.p.cartels.expansion_share * op.members)
     if send < 1:
         return
     mult = force_multiplier(model, op)
-    enemy = sum(d.members * force_multiplier(model, d) for d in model.plazas[j].values())
+    enemy = sum(d.members * force_multiplier(model, d) for d in plazas[j].values())
     if enemy > 0:
         own = send * mult
         if rng.random() >= own / (own + enemy):
@@ -76,6 +78,21 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     op.members -= send
     op.guns -= guns
     MiddleOperator(model, op.group, j, send, guns=guns, loyalty=op.loyalty)
+
+
+def _weighted_index(rng: np.random.Generator, w: np.ndarray) -> int:
+    """``rng.choice(len(w), p=w / w.sum())`` without its checks of ``p``: numpy's own steps (the
+    cumulative sum of p divided by its last entry, one ``rng.random()``, searchsorted to the right),
+    so the same draw and the same index."""
+    cdf = (w / w.sum()).cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
+def _one(rng: np.random.Generator) -> int:
+    """``rng.choice(1, p=[1.0])``: index 0, after the one draw numpy's choice takes."""
+    rng.random()
+    return 0
 
 
 def intensity(model: CartelModel, nodes: np.ndarray) -> np.ndarray:
@@ -91,6 +108,7 @@ def fight(model: CartelModel) -> None:
     ops = [o for j in model.contested_nodes() for o in model.plazas[j].values() if o.members > 0]
     if len(ops) < 2:
         return
+    # one list per column: numpy converts a flat list of numbers faster than a list of tuples
     node = np.array([o.node for o in ops], np.int64)
     m = np.array([o.members for o in ops], np.float64)
     guns = np.array([o.guns for o in ops], np.float64)
@@ -154,21 +172,24 @@ def spill(model: CartelModel, node: int, victims: int) -> int:
     Returns how many died (no more than the residents there)."""
     if victims <= 0:
         return 0
-    rng, nbrs = model.world["bystanders"], model.neighbours[node]
+    rng, nbrs, kill = model.world["bystanders"], model.neighbours[node], model.people.kill_civilians
     away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
     killed = 0
     if away:
-        picks = rng.choice(nbrs, size=away).tolist()
-        for k in sorted(set(picks)):  # neighbours in increasing order, as np.unique gave them
-            killed += model.people.kill_civilians(k, picks.count(k), "bystanders")
-    return killed + model.people.kill_civilians(node, victims - away, "bystanders")
+        # rng.choice(nbrs, size=away) is rng.integers(0, len(nbrs), size=away) in numpy's own code (the
+        # same draws); the victims counted per plaza and taken in the order of the plazas' ids, as
+        # np.unique gave them
+        counts = np.bincount(rng.integers(0, len(nbrs), size=away, dtype=np.int64), minlength=len(nbrs)).tolist()
+        for k, n in sorted((k, n) for k, n in zip(nbrs, counts) if n):
+            killed += kill(k, n, "bystanders")
+    return killed + kill(node, victims - away, "bystanders")
 
 
 def predation(model: CartelModel) -> None:
     """Residents killed by cells (executions, extortion): more where drug income is short of the
     wage bill, where the community is less resilient and where rivals compete for the same rents."""
     cp = model.p.cartels
-    ops = [o for o in model._active() if o.members > 0]
+    ops = [o for o in model.active_operators() if o.members > 0]
     if not ops:
         return
     node = np.array([o.node for o in ops], np.int64)

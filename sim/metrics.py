@@ -30,6 +30,7 @@ passing through the node that week, :mod:`sim.routes`).
 from __future__ import annotations
 
 from collections import deque
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,6 +89,8 @@ COLUMNS = {
 }
 
 
+_members, _guns = attrgetter("members"), attrgetter("guns")
+
 NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups", "drug_flow")
 
 
@@ -118,7 +121,7 @@ class Recorder:
             self.node_flow = np.zeros(shape, np.float32)  # tonnes a week through the node
 
     def measure(self, model: CartelModel) -> None:
-        ops = model._active()
+        ops = model.active_operators()
         model.homicides_total = int(model.homicides.sum())
         for cause, n in model.people.killed.items():
             setattr(model, f"{cause}_killed", n)
@@ -126,16 +129,14 @@ class Recorder:
         model.members_arrested = model.people.arrested
         for outcome, count in model.crews.items():
             setattr(model, f"crews_{outcome}", count)
-        members = [o.members for o in ops]
-        model.members_total = int(sum(members))
-        model.guns_total = float(sum([o.guns for o in ops]))  # Python's sum, in the cells' order, as before
-        # each alive group's members (sum over its plazas, Group.members), counted once for all groups
-        gids = np.array([o.group.gid for o in ops], np.int64)
-        per_gid = np.bincount(gids, weights=np.array(members, np.float64), minlength=model._next_gid)
-        sizes = np.array([per_gid[g.gid] for g in model.groups.values() if g.alive], dtype=np.float64)
+        # sum() over map(attrgetter): the same values in the same order as a generator, without its frames
+        model.members_total = int(sum(map(_members, ops)))
+        model.guns_total = float(sum(map(_guns, ops)))
+        alive = [g for g in model.groups.values() if g.plazas]  # Group.alive
+        sizes = np.array([sum(map(_members, g.plazas.values())) for g in alive], dtype=np.float64)  # Group.members
         model.groups_active = len(sizes)
         model.effective_groups, model.largest_group_share, model.top10_group_share = concentration(sizes)
-        model.leaderless_groups = sum(1 for g in model.groups.values() if g.alive and g.headless)
+        model.leaderless_groups = sum(1 for g in alive if g.leader is None)  # Group.headless
         model.backlog = sum(c.waiting for c in model.courts)
         model.prisoners = sum(c.imprisoned for c in model.courts)
         self.window_h.append(model.homicides_total)
@@ -148,7 +149,7 @@ class Recorder:
         model.plazas_held = int((model.groups_at > 0).sum())
         model.contested_plazas = int((model.groups_at >= 2).sum())
         model.cash_seized_usd = model.cash_seized * 1e6  # the model's money is US$ M; these columns are US$
-        model.cartel_cash_usd = finance.cartel_cash(model) * 1e6
+        model.cartel_cash_usd = finance.cartel_cash(model, ops) * 1e6
         self.collector.collect(model)
         if self.nodes and model.week <= model.p.steps:
             self._record_nodes(model, model.week - 1)

@@ -22,33 +22,31 @@ WORLD = ("init", "flows", "recruitment", "leaders", "expansion", "fights", "byst
 POLICY = ("deploy", "arrests", "suspects", "hunt", "courts", "release")
 
 
-class Streams:
+class Streams(dict):
     """Generators for one side (world or policy), re-derived every week.
 
     ``streams.week(t)`` sets the week; ``streams["fights"]`` is that week's generator for the
-    process, created on first use and reused within the week.
+    process, created on first use and reused within the week. (A dict of the week's generators:
+    a lookup of one already made is a plain dict lookup, with no Python call; ``__missing__``
+    makes the others. Making a generator takes no draws, so when it is made changes nothing.)
     """
 
     def __init__(self, seq: np.random.SeedSequence, processes: tuple[str, ...]):
+        super().__init__()
         self._entropy, self._key = seq.entropy, tuple(seq.spawn_key)
         self._index = {name: k for k, name in enumerate(processes)}
         self._week = 0
-        self._cache: dict[str, np.random.Generator] = {}
 
     def week(self, week: int) -> None:
         """Start week ``week``: every process's generator is derived anew from (process, week)."""
         self._week = week
-        self._cache = {}
+        self.clear()
 
     def seed_sequence(self, process: str) -> np.random.SeedSequence:
         return np.random.SeedSequence(self._entropy, spawn_key=(*self._key, self._index[process], self._week))
 
-    def __getitem__(self, process: str) -> np.random.Generator:
-        try:  # the common case (hundreds of thousands of calls a run): made already this week
-            return self._cache[process]
-        except KeyError:
-            pass
+    def __missing__(self, process: str) -> np.random.Generator:
         if process not in self._index:
             raise KeyError(f"unknown random process {process!r} (known: {', '.join(self._index)})")
-        gen = self._cache[process] = np.random.default_rng(self.seed_sequence(process))
+        gen = self[process] = np.random.default_rng(self.seed_sequence(process))
         return gen

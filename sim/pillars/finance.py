@@ -36,6 +36,7 @@ The rules are deterministic (no random draws).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,7 +86,7 @@ def weekly(model: CartelModel) -> None:
     seized = float(stopped.sum())
     # cash held by cells and war chests, frozen
     k = fp.stock_max * c / 52.0
-    for op in model._active():
+    for op in model.active_operators():
         take = op.cash * k
         op.cash -= take
         seized += take
@@ -97,6 +98,12 @@ def weekly(model: CartelModel) -> None:
     model.cash_seized_total += seized
 
 
-def cartel_cash(model: CartelModel) -> float:
-    """The groups' cash: every active cell's plus every war chest (US$ M)."""
-    return float(sum([o.cash for o in model._active()]) + sum([g.cash for g in model.groups.values()]))
+def cartel_cash(model: CartelModel, ops: list | None = None) -> float:
+    """The groups' cash: every active cell's plus every war chest (US$ M). ``ops``: the active cells,
+    if the caller has them (``model.active_operators()``, in its order)."""
+    if ops is None:
+        ops = model.active_operators()
+    return float(sum(map(_cash, ops)) + sum(map(_cash, model.groups.values())))
+
+
+_cash = attrgetter("cash")

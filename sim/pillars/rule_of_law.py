@@ -90,34 +90,46 @@ class Court(FixedAgent):
 
     def step(self) -> None:
         model = self.model
-        rng = model.state["courts"]
-        too_old = model.week - model.p.court.max_pretrial_weeks
-        while self.backlog and self.backlog[0][4] <= too_old:
-            node, gid, persons, _, _ = self.backlog.popleft()
+        week, court_p, release, backlog = model.week, model.p.court, model.people.release, self.backlog
+        too_old = week - court_p.max_pretrial_weeks
+        while backlog and backlog[0][4] <= too_old:
+            node, gid, persons, _, _ = backlog.popleft()
             self.waiting -= persons
             model.released_untried += persons
-            model.people.release(node, gid, persons)
+            release(node, gid, persons)
+        if backlog:
+            self._try(model, week, court_p, release, backlog)
+        done = self.prison.pop(week, None)
+        if done:
+            for node, gid, persons in done:
+                self.imprisoned -= persons
+                release(node, gid, persons)
+
+    def _try(self, model: CartelModel, week: int, court_p, release, backlog: deque[list[int]]) -> None:
+        """This week's trials, first in first out, up to ``capacity`` persons."""
+        rng = model.state["courts"]
+        binomial, conviction, corruption = rng.binomial, model.conviction, model.corruption
         todo = self.capacity
-        while todo > 0 and self.backlog:
-            case = self.backlog[0]
-            n = min(todo, case[2])
-            charges = int(rng.binomial(case[3], n / case[2])) if case[3] else 0
-            case[2] -= n
-            case[3] -= charges
+        convictions = homicide_convictions = 0
+        while todo > 0 and backlog:
+            case = backlog[0]
+            node, gid, persons, homicides = case[0], case[1], case[2], case[3]
+            n = min(todo, persons)
+            charges = int(binomial(homicides, n / persons)) if homicides else 0
+            case[2] = persons - n
+            case[3] = homicides - charges
             todo -= n
             self.waiting -= n
-            if case[2] == 0:
-                self.backlog.popleft()
-            p_conv = min(1.0, model.conviction * (1.0 - model.corruption[case[0]]))
-            convicted = int(rng.binomial(n, p_conv))
-            model.convictions += convicted
+            if persons == n:
+                backlog.popleft()
+            p_conv = min(1.0, conviction * (1.0 - corruption[node]))
+            convicted = int(binomial(n, p_conv))
+            convictions += convicted
             if charges:
-                model.homicide_convictions += int(rng.binomial(charges, convicted / n))
+                homicide_convictions += int(binomial(charges, convicted / n))
             if convicted:
-                release = model.week + model.p.court.sentence_weeks
-                self.prison.setdefault(release, []).append((case[0], case[1], convicted))
+                self.prison.setdefault(week + court_p.sentence_weeks, []).append((node, gid, convicted))
                 self.imprisoned += convicted
-            model.people.release(case[0], case[1], n - convicted)
-        for node, gid, persons in self.prison.pop(model.week, ()):
-            self.imprisoned -= persons
-            model.people.release(node, gid, persons)
+            release(node, gid, n - convicted)
+        model.convictions += convictions
+        model.homicide_convictions += homicide_convictions
