@@ -235,13 +235,14 @@ def check_command(overrides: list[str], multirun: bool) -> int:
     """Every check of a command line; the number of runs it asks for."""
     check_each(overrides)
     combos, first = config.sweep_plan(overrides)  # with an experiment file's sweep (hydra.mode: MULTIRUN)
-    if first is None:  # the first combination differs from the composition sweep_plan made
-        first = config.compose(combos[0], with_hydra=True)
+    rest = combos[1:]  # sweep_plan composed and validated the first combination (compose's check)
+    if first is None:  # ... unless it differs from the composition sweep_plan made
+        first, rest = config.compose(combos[0], with_hydra=True), combos
     check_hydra(first, multirun)
     declared = [o for c in combos[:1] for o in c if o not in overrides]
     if declared:
         check_each(declared)
-    check_combinations(combos)
+    check_combinations(rest)
     _checked.update(k for k in map(job_key, combos) if k is not None)
     return len(combos)
 
