@@ -41,6 +41,11 @@ class _Resuming:
         from experiments.run import finished_before
 
         todo, skipped = [], []
+        if not hasattr(self, "_had_runs"):  # at the sweep's first batch: did its folder hold any finished run?
+            sweep_dir = Path(str(self.config.hydra.sweep.dir))
+            self._had_runs = sweep_dir.is_dir() and next(sweep_dir.rglob("summary.json"), None) is not None
+        if not self._had_runs:  # a new sweep: nothing finished before to skip, so no job is composed here to look
+            todo, job_overrides = list(job_overrides), []
         for overrides in job_overrides:
             cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
             config = OmegaConf.to_container(without_hydra(cfg), resolve=True)
