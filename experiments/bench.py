@@ -59,8 +59,8 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "mesa": version("mesa"), "numpy": version("numpy"),
-            "platform": platform.platform()}
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "mesa": version("mesa"),
+            "numpy": version("numpy"), "platform": platform.platform()}
 
 
 # --------------------------------------------------------------------------------------------------
