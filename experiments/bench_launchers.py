@@ -31,8 +31,12 @@ def time_sweep(launcher: list[str], runs: int, work: list[str]) -> float:
         args = [sys.executable, "-m", "experiments.run", "-m", *work, f"seed=range(0,{runs})", *launcher,
                 f"hydra.sweep.dir={tmp}/sweep"]
         start = time.perf_counter()
-        subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
-        return time.perf_counter() - start
+        done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+            raise RuntimeError(f"sweep failed (exit {done.returncode}): {' '.join(args[1:])}\n{tail}")
+        return wall
 
 
 def main(argv: list[str] | None = None) -> int:

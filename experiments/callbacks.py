@@ -13,7 +13,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from . import io
-from .store import check_run, run_dirs
+from .store import SUMMARY, check_run, run_dirs
 
 log = logging.getLogger("cartelsim")
 STATE = ".sweep.json"
@@ -32,13 +32,21 @@ class SweepProgress(Callback):
         log.info(msg + (f", {done} already finished (skipped)" if done else ""))
 
 
-def report(sweep_dir: Path) -> str:
-    """'k/N runs finished, elapsed, about T left' for the sweep in ``sweep_dir``."""
+def report(sweep_dir: Path, depth: int | None = None) -> str:
+    """'k/N runs finished, elapsed, about T left' for the sweep in ``sweep_dir``.
+
+    ``depth``: how many folders below ``sweep_dir`` the runs are (1 with conf/config.yaml's
+    ``hydra.sweep.subdir``); the finished runs are then counted by one look per folder, instead of a
+    walk of every file of the sweep (which, done after each of N jobs, costs N squared).
+    """
     try:
         state = json.loads((Path(sweep_dir) / STATE).read_text())
     except (OSError, ValueError):
         return ""
-    finished = sum(1 for d in run_dirs(sweep_dir) if (d / "summary.json").exists())
+    if depth:
+        finished = sum(1 for _ in Path(sweep_dir).glob("*/" * depth + SUMMARY))
+    else:
+        finished = sum(1 for d in run_dirs(sweep_dir) if (d / SUMMARY).exists())
     total, start = state.get("total"), state["started"]
     elapsed = time.time() - start
     new = finished - state.get("finished_at_start", 0)

@@ -218,14 +218,25 @@ def _values(o) -> list[str]:
 def sweep_combinations(overrides: list[str]) -> list[list[str]]:
     """Every combination of overrides that ``-m overrides`` would run, including the sweep an
     experiment file declares in ``hydra.sweeper.params`` (command-line values take precedence)."""
+    return sweep_plan(overrides)[0]
+
+
+def sweep_plan(overrides: list[str]) -> tuple[list[list[str]], DictConfig | None]:
+    """(:func:`sweep_combinations`, the composed config of its first combination with Hydra's node, or None
+    when the composition made on the way is not exactly that one: an experiment file's sweep added values,
+    or a Hydra setting is swept). Saves the checks of a command one composition."""
     parsed = _parse(overrides)
     first = [_values(o)[0] for o in parsed]
-    declared = compose(first, with_hydra=True).hydra.sweeper.get("params") or {}
+    first_cfg = compose(first, with_hydra=True)
+    declared = first_cfg.hydra.sweeper.get("params") or {}
     given = {o.get_key_element() for o in parsed}
     parsed += _parse([f"{k}={v}" for k, v in declared.items() if k not in given])
     axes = [_values(o) for o in parsed if not o.get_key_element().startswith("hydra")]
     hydra_overrides = [o.input_line for o in parsed if o.get_key_element().startswith("hydra")]
-    return [hydra_overrides + list(combo) for combo in itertools.product(*axes)]
+    combos = [hydra_overrides + list(combo) for combo in itertools.product(*axes)]
+    keys = [item.partition("=")[0].lstrip("+~") for item in first]
+    same = sorted(combos[0]) == sorted(first) and len(set(keys)) == len(keys)
+    return combos, first_cfg if same else None
 
 
 def check_overrides(overrides: list[str]) -> int:

@@ -14,6 +14,7 @@ One line naming the key and what is allowed, exit status 2, nothing written, for
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tempfile
@@ -201,15 +202,47 @@ def _set_like_hydra(data: dict, dotted: str, value: Any, kind: str, combo: list[
     node[last] = value
 
 
+# The jobs check_command composed and validated in this process, as job_key gives them: Hydra's sweeper
+# need not compose them once more before launching them (hydra_plugins.cartelsim_launchers.CheckedSweeper).
+_checked: set[tuple[str, ...]] = set()
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(item: str) -> str | None:
+    """``key=value`` as Hydra's basic sweeper writes a job's override (None for a Hydra key)."""
+    o = parse([item])[0]
+    key = o.get_key_element()
+    return None if key.lstrip("+~").startswith("hydra") else f"{key}={o.get_value_element_as_str()}"
+
+
+def job_key(overrides) -> tuple[str, ...] | None:
+    """A job's model overrides in Hydra's form, sorted; None when a key repeats (order would matter)."""
+    items = [c for c in map(_canonical, overrides) if c is not None]
+    keys = [c.partition("=")[0].lstrip("+~") for c in items]
+    return tuple(sorted(items)) if len(set(keys)) == len(keys) else None
+
+
+def was_checked(job_overrides) -> bool:
+    """Whether check_command composed and validated exactly this job (its overrides) in this process."""
+    try:
+        key = job_key(list(job_overrides))
+    except ParamError:
+        return False
+    return key is not None and key in _checked
+
+
 def check_command(overrides: list[str], multirun: bool) -> int:
     """Every check of a command line; the number of runs it asks for."""
     check_each(overrides)
-    combos = config.sweep_combinations(overrides)  # with an experiment file's sweep (hydra.mode: MULTIRUN)
-    first = config.compose(combos[0], with_hydra=True)
+    combos, first = config.sweep_plan(overrides)  # with an experiment file's sweep (hydra.mode: MULTIRUN)
+    rest = combos[1:]  # sweep_plan composed and validated the first combination (compose's check)
+    if first is None:  # ... unless it differs from the composition sweep_plan made
+        first, rest = config.compose(combos[0], with_hydra=True), combos
     check_hydra(first, multirun)
     declared = [o for c in combos[:1] for o in c if o not in overrides]
     if declared:
         check_each(declared)
-    check_combinations(combos)
+    check_combinations(rest)
+    _checked.update(k for k in map(job_key, combos) if k is not None)
     return len(combos)
 

@@ -124,7 +124,12 @@ def main(cfg: DictConfig) -> None:
              f"{summary['members']} members, {summary['groups_active']} groups "
              f"({summary['effective_groups']:.1f} effective)")
     if hc.mode == RunMode.MULTIRUN:
-        progress = callbacks.report(Path(hc.sweep.dir))
+        sweep_dir = Path(hc.sweep.dir)
+        try:
+            depth = len(out_dir.resolve().relative_to(sweep_dir.resolve()).parts)
+        except ValueError:  # a run folder outside its sweep's: count by walking the sweep
+            depth = None
+        progress = callbacks.report(sweep_dir, depth)
         if progress:
             log.info(f"sweep: {progress}")
 

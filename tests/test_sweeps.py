@@ -163,3 +163,44 @@ def test_sigkill_at_random_moments_then_rerun_gives_each_run_once(tmp_path):
     runs, left_out = collect.collect(sweep_dir, quiet=True)
     assert len(runs) == 10 and runs["run"].is_unique and not left_out
     assert not list(sweep_dir.rglob("*.part"))
+
+
+def test_checked_jobs_are_not_composed_again_before_launch(monkeypatch):
+    """The sweeper skips Hydra's second composition only for jobs experiments.guard composed and validated."""
+    from hydra.plugins.sweeper import Sweeper
+
+    from experiments import guard
+    from hydra_plugins.cartelsim_launchers import CheckedSweeper
+
+    assert guard.check_command([*TINY, "policy=kingpin,prevention", "seed=range(0,3)"], True) == 6
+    # as Hydra's sweeper writes a job (key=value in its order); an unchecked seed and a repeated key are not taken
+    assert guard.was_checked(["policy=prevention", "seed=2", "steps=12", "territory=small"])
+    assert guard.was_checked(["territory=small", "steps=12", "policy=kingpin", "seed=0"])
+    assert not guard.was_checked(["territory=small", "steps=12", "policy=kingpin", "seed=3"])
+    assert not guard.was_checked(["territory=small", "steps=12", "policy=kingpin", "seed=0", "seed=0"])
+    validated = []
+    monkeypatch.setattr(Sweeper, "validate_batch_is_legal", lambda self, b: validated.extend(b))  # Hydra's composition
+    sweeper = CheckedSweeper(max_batch_size=2, params={"seed": "0,1"})
+    assert (sweeper.max_batch_size, sweeper.params, sweeper.batch_index) == (2, {"seed": "0,1"}, 0)
+    checked = [["territory=small", "steps=12", "policy=kingpin", "seed=1"]]
+    sweeper.validate_batch_is_legal(checked)
+    assert validated == []
+    sweeper.validate_batch_is_legal(checked + [["territory=small", "steps=12", "policy=none", "seed=1"]])
+    assert validated == [["territory=small", "steps=12", "policy=none", "seed=1"]]
+
+
+def test_sweep_progress_counts_runs_at_their_depth(tmp_path):
+    """callbacks.report counts finished runs by one look per folder (depth 1) as the full walk does."""
+    import json
+
+    from experiments import callbacks
+
+    for i in range(5):
+        run = tmp_path / f"seed={i}"
+        (run / ".hydra").mkdir(parents=True)
+        (run / ".hydra" / "config.yaml").write_text("seed: 0\n")
+        if i < 3:
+            (run / "summary.json").write_text("{}")
+    (tmp_path / callbacks.STATE).write_text(json.dumps({"total": 5, "finished_at_start": 0, "started": time.time()}))
+    assert callbacks.report(tmp_path, 1).startswith("3/5 runs finished")
+    assert callbacks.report(tmp_path).startswith("3/5 runs finished")
