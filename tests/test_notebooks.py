@@ -84,11 +84,18 @@ def test_jupyterlab_opens_a_notebook_and_runs_its_cells(chromium, lab):
             expect(notebook.locator(".jp-Cell").nth(5)).to_be_visible(timeout=90_000)  # opened as a notebook
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
                 1, timeout=90_000)  # its kernel is up
-            # run its cells from the notebook's toolbar (one command: robust to a slow machine, unlike keys)
-            page.get_by_role("button", name="Restart the kernel and run all cells").click()
-            page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart"
+            # run its cells from the notebook's toolbar (one command: robust to a slow machine, unlike keys);
+            # on a busy machine the restart can swallow the run: then ask once more (at most three times)
             table = notebook.locator(".jp-OutputArea-output").filter(has_text="effective_groups")
-            expect(table).to_be_visible(timeout=120_000)
+            for attempt in range(3):
+                page.get_by_role("button", name="Restart the kernel and run all cells").click()
+                page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart"
+                try:
+                    expect(table).to_be_visible(timeout=90_000)
+                    break
+                except AssertionError:
+                    if attempt == 2:
+                        raise
             assert "groups_active" in table.inner_text()
             expect(notebook.locator(".jp-OutputArea-output img").first).to_be_visible(timeout=60_000)  # its figure
             expect(notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
