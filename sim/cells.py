@@ -47,7 +47,8 @@ def update(model: CartelModel) -> None:
     income = drugs + model.extortion[node] * share
     tribute = cp.tribute_share * income
     cash += income - tribute
-    # each war chest adds its cells' tribute one by one, in the cells' order (np.add.at is unbuffered)
+    # each war chest adds its cells' tribute one by one, in the cells' order (np.add.at is unbuffered), and
+    # stays a numpy float as with `g.cash += t` (a plain loop over Python floats changes later float sums)
     chests = {g.gid: g for g in groups}
     chest = np.zeros(model._next_gid)
     for g in chests.values():

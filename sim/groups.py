@@ -8,10 +8,13 @@ is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .agents import CartelLeader, MiddleOperator
+
+_members = attrgetter("members")
 
 
 @dataclass(eq=False)
@@ -36,4 +39,4 @@ class Group:
 
     @property
     def members(self) -> int:
-        return sum(op.members for op in self.plazas.values())
+        return sum(map(_members, self.plazas.values()))

@@ -132,11 +132,11 @@ class Recorder:
         # sum() over map(attrgetter): the same values in the same order as a generator, without its frames
         model.members_total = int(sum(map(_members, ops)))
         model.guns_total = float(sum(map(_guns, ops)))
-        alive = [g for g in model.groups.values() if g.plazas]  # Group.alive
-        sizes = np.array([sum(map(_members, g.plazas.values())) for g in alive], dtype=np.float64)  # Group.members
+        alive = [g for g in model.groups.values() if g.alive]
+        sizes = np.array([g.members for g in alive], dtype=np.float64)
         model.groups_active = len(sizes)
         model.effective_groups, model.largest_group_share, model.top10_group_share = concentration(sizes)
-        model.leaderless_groups = sum(1 for g in alive if g.leader is None)  # Group.headless
+        model.leaderless_groups = sum(1 for g in alive if g.headless)
         model.backlog = sum(c.waiting for c in model.courts)
         model.prisoners = sum(c.imprisoned for c in model.courts)
         self.window_h.append(model.homicides_total)

@@ -127,26 +127,22 @@ def update(model: CartelModel) -> None:
 def _succession_fight(model: CartelModel, group: Group, rng: np.random.Generator) -> None:
     """Cells of a leaderless group clash: each loses members in proportion to its disloyalty, and
     its armed men shoot bystanders as in a fight with rivals (:mod:`sim.conflict`)."""
-    from .conflict import force_multiplier, intensity, spill
+    from .conflict import bystanders_expected, force_multiplier, intensity, spill
 
     cp = model.p.cartels
     ops = [op for op in group.plazas.values() if op.members > 0]
     if not ops:
         return
-    # The same arithmetic as conflict.intensity and conflict.bystanders_expected, one cell at a time in
-    # Python floats (the same operations in the same order); the intensities for all the cells at once
-    # (np.exp gives each element the same value whatever the array; nothing here moves the units).
+    # the intensities of all the cells at once (nothing here moves the units; np.exp gives each element
+    # the same value whatever the array); the bystanders one cell at a time, since a cell's spill may
+    # kill residents at another's node
     levels = intensity(model, np.array([op.node for op in ops], np.int64)).tolist()
-    people, residents, members_at = model.people, model.residents, model.members_at
-    draw, shoot = rng.binomial, model.world["bystanders"].poisson
-    lethality, internal, rate = cp.lethality, cp.internal_violence, cp.bystander_rate
-    for op, level in zip(ops, levels):  # (a cell's clash changes no other cell's members)
+    shoot = model.world["bystanders"].poisson
+    for op, level in zip(ops, levels):
         node = op.node
-        level = level * internal * (1.0 - op.loyalty)
-        q = lethality * level * force_multiplier(model, op)
-        deaths = people.kill_members(op, int(draw(op.members, min(q, 0.5))))
-        armed = float(min(op.guns, op.members))
-        here = float(residents[node])
-        expected = rate * level * armed * here / max(here + float(members_at[node]), 1.0)
-        shot = int(shoot(expected))
+        level = level * cp.internal_violence * (1.0 - op.loyalty)
+        q = cp.lethality * level * force_multiplier(model, op)
+        deaths = model.people.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
+        armed = np.array([min(op.guns, op.members)])
+        shot = int(shoot(bystanders_expected(model, np.array([node]), armed, np.array([level])))[0])
         op.open_homicides += deaths + spill(model, node, shot)
