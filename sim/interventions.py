@@ -17,6 +17,7 @@ Every event is recorded in ``model.events`` (and in the run's summary) when it a
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import difflib
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ FORCES = ("police", "military")  # who staffs a unit: police, or the armed force
 MAX_UNITS = 20_000  # units one operation may send (as many as all police agents of a run may be)
 
 
-class Intervention:
-    """Base of every kind. Subclasses are dataclasses with a ``kind`` field; they register themselves."""
+class Intervention(abc.ABC):
+    """Base of every kind. Subclasses are dataclasses with a ``kind`` field, a :meth:`check` and an
+    :meth:`apply`; they register themselves."""
 
     KINDS: ClassVar[dict[str, type[Intervention]]] = {}
     kind: str
@@ -56,13 +58,13 @@ class Intervention:
             raise ParamError(prefix + "kind", kind, " | ".join(cls.KINDS))
         return build(cls.KINDS[kind], data, prefix)
 
+    @abc.abstractmethod
     def check(self, p: Params, key: str) -> None:
         """Raise :class:`ParamError` (naming ``key``.field) if this event cannot happen in run ``p``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def apply(self, model: CartelModel) -> None:
         """Act on the model if this week is one of the event's weeks (called at the start of every week)."""
-        raise NotImplementedError
 
 
 def _week(key: str, value: int, lo: int, p: Params, what: str = "a week") -> None:
