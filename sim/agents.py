@@ -68,7 +68,7 @@ class CartelLeader(CellAgent):
         attempts = rng.poisson(rate * len(self.group.plazas))
         if attempts == 0:
             return
-        needed = _members_to_expand(model)  # ready_to_expand, per node, as a list
+        needed = _members_to_expand(model)  # a cell is ready to expand with at least needed[its node] members
         ready = [op for op in self.group.plazas.values() if op.members >= needed[op.node]]
         for _ in range(min(attempts, len(ready))):
             op = ready[int(rng.integers(len(ready)))]
@@ -83,8 +83,8 @@ class CartelLeader(CellAgent):
 
 
 def _members_to_expand(model: CartelModel) -> list[float]:
-    """Per node, the members a cell needs to be ready to expand (``expansion_min_fill`` x a plaza's
-    capacity, as :attr:`MiddleOperator.ready_to_expand` computes it), worked out once a week."""
+    """Per node, the members a cell needs to be ready to expand: ``expansion_min_fill`` x a plaza's
+    capacity (a share of one plaza's capacity, so the rule holds at any resolution), worked out once a week."""
     fill = model.p.cartels.expansion_min_fill
     key = (model.week, fill, id(model.plaza_capacity))
     cached = getattr(model, "_members_to_expand", None)
@@ -122,11 +122,6 @@ class MiddleOperator(CellAgent):
     def crews(self) -> int:
         """Crews in the cell, each under its own boss: ceil(members / crew_size), at least 1."""
         return max(1, math.ceil(self.members / self.model.p.cartels.crew_size))  # ceil is exact: as np.ceil
-
-    @property
-    def ready_to_expand(self) -> bool:
-        model = self.model
-        return self.members >= model.p.cartels.expansion_min_fill * model.plaza_capacity[self.node]
 
     @staticmethod
     def decide_all(model: CartelModel) -> None:
