@@ -114,7 +114,7 @@ class MiddleOperator(CellAgent):
         self.open_homicides = 0
         self.need = 1.0
         self.active = True
-        model.operators_changed()
+        self.row = model.roster.add(self, node, group.gid)  # its row in the roster of cells (sim/roster.py)
         group.plazas[node] = self
         model.plazas[node][group.gid] = self
 
@@ -137,15 +137,16 @@ class MiddleOperator(CellAgent):
         if not ops:
             return
         contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
-        groups = [o.group for o in ops]
+        gid = model.roster.gids()
         members = np.array([o.members for o in ops], np.float64)
         loyalty = np.array([o.loyalty for o in ops], np.float64)
-        plazas = np.array([len(g.plazas) for g in groups], np.float64)
-        size = np.array([g.size for g in groups], np.float64)
-        headless = np.array([g.leader is None for g in groups], bool)
+        plazas, size, headless = np.zeros(model._next_gid), np.zeros(model._next_gid), np.zeros(model._next_gid, bool)
+        for g in model.groups.values():  # each group's plazas, size and leader, then each cell's group's
+            plazas[g.gid], size[g.gid], headless[g.gid] = len(g.plazas), g.size, g.leader is None
+        plazas, size, headless = plazas[gid], size[gid], headless[gid]
         contender = (np.array([id(o) in contenders for o in ops], np.float64) if contenders
                      else np.zeros(len(ops)))
-        capacity = model.plaza_capacity[np.array([o.node for o in ops], np.int64)]
+        capacity = model.plaza_capacity[model.roster.nodes()]
         relative = members / np.maximum(size / np.maximum(plazas, 1.0), 1.0)
         p_defect = np.where(headless, cp.defection_rate * contender, cp.weak_leader_defection * relative)
         p_defect *= (1.0 - loyalty) * (plazas >= 2)
@@ -173,10 +174,11 @@ class MiddleOperator(CellAgent):
             other.cash += self.cash
             other.open_homicides += self.open_homicides
             self.active = False
-            self.model.operators_changed()
+            self.model.roster.drop(self.row)
             self.remove()
             return
         self.group = group
+        self.model.roster.regroup(self.row, group.gid)
         group.plazas[self.node] = self
         self.model.plazas[self.node][group.gid] = self
 
@@ -185,7 +187,7 @@ class MiddleOperator(CellAgent):
         if not self.active:
             return
         self.active = False
-        self.model.operators_changed()
+        self.model.roster.drop(self.row)
         self.model.people.go_home(self.node, self.members)
         self.members = 0
         del self.group.plazas[self.node]

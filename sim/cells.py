@@ -30,14 +30,15 @@ def update(model: CartelModel) -> None:
         return
     p, rng = model.p, model.world["recruitment"]
     cp = p.cartels
-    node = np.array([o.node for o in ops], np.int64)
+    node, gid = model.roster.nodes(), model.roster.gids()
     m = np.array([o.members for o in ops], np.float64)
     guns = np.array([o.guns for o in ops], np.float64)
     cash = np.array([o.cash for o in ops], np.float64)
     loyal = np.array([o.loyalty for o in ops], np.float64)
-    groups = [o.group for o in ops]
-    gid = np.array([g.gid for g in groups], np.int64)
-    headless = np.array([g.leader is None for g in groups], bool)
+    groups = [model.groups[k] for k in np.unique(gid).tolist()]  # the groups with active cells
+    headless = np.zeros(model._next_gid, bool)
+    headless[[g.gid for g in groups if g.leader is None]] = True
+    headless = headless[gid]
     members_at = model.members_at  # computed by model.census() before this call
     share = m / np.maximum(members_at[node], 1.0)
 
@@ -49,12 +50,11 @@ def update(model: CartelModel) -> None:
     cash += income - tribute
     # each war chest adds its cells' tribute one by one, in the cells' order (np.add.at is unbuffered), and
     # stays a numpy float as with `g.cash += t` (a plain loop over Python floats changes later float sums)
-    chests = {g.gid: g for g in groups}
     chest = np.zeros(model._next_gid)
-    for g in chests.values():
+    for g in groups:
         chest[g.gid] = g.cash
     np.add.at(chest, gid, tribute)
-    for g in chests.values():
+    for g in groups:
         g.cash = chest[g.gid]
 
     # guns: the week's southbound supply is shared out by what each cell spends

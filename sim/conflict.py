@@ -189,11 +189,13 @@ def predation(model: CartelModel) -> None:
     """Residents killed by cells (executions, extortion): more where drug income is short of the
     wage bill, where the community is less resilient and where rivals compete for the same rents."""
     cp = model.p.cartels
-    ops = [o for o in model.active_operators() if o.members > 0]
-    if not ops:
+    everyone = model._active()
+    m = np.array([o.members for o in everyone], np.float64)
+    some = m > 0
+    if not some.any():
         return
-    node = np.array([o.node for o in ops], np.int64)
-    m = np.array([o.members for o in ops], np.float64)
+    ops = [o for o, k in zip(everyone, some.tolist()) if k]
+    node, m = model.roster.nodes()[some], m[some]
     need = np.array([o.need for o in ops], np.float64)
     rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
     competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]

@@ -45,6 +45,7 @@ from . import cells, conflict, interventions, routes, succession, territory, tim
 from .agents import CartelLeader, MiddleOperator
 from .groups import Group
 from .people import People
+from .roster import Roster
 from .pillars import apply_levers, border, disruption, finance, prevention, rule_of_law
 from .metrics import Recorder
 from .params import ParamError, Params, from_dict, from_kwargs, national_population, to_dict
@@ -184,7 +185,7 @@ class CartelModel(mesa.Model):
         self.groups: dict[int, Group] = {}  # groups alive
         self.all_groups: dict[int, Group] = {}  # every group that ever existed (genealogy)
         self._next_gid = 0
-        self._active_ops: list[MiddleOperator] | None = None  # cache of active_operators() (sim/agents.py resets it)
+        self.roster = Roster()  # the cells, active or not, with their nodes and groups (sim/roster.py)
         self.events: list[dict] = []
         self.operations: dict[int, tuple[np.ndarray, list]] = {}  # running operations: id -> (nodes, units)
         self.gun_supply = 0.0
@@ -410,23 +411,14 @@ class CartelModel(mesa.Model):
         return list(self._active())
 
     def _active(self) -> list[MiddleOperator]:
-        """The active cells, kept between calls until a cell is created or deactivated
-        (:meth:`operators_changed`); read-only, for the submodels' weekly passes."""
-        ops = self._active_ops
-        if ops is None:
-            ops = self._active_ops = [o for o in self._operators() if o.active]
-        return ops
-
-    def operators_changed(self) -> None:
-        """A cell was created or deactivated: the list of active cells is rebuilt on next use."""
-        self._active_ops = None
+        """The active cells in Mesa's order, kept by the roster between calls until a cell is created
+        or deactivated; read-only, for the submodels' weekly passes."""
+        return self.roster.cells()
 
     def census(self) -> None:
         """Recount members and groups present at each node, and each group's size."""
-        ops = self._active()
-        nodes = np.array([o.node for o in ops], np.int64)
+        ops, nodes, gids = self._active(), self.roster.nodes(), self.roster.gids()
         members = np.array([o.members for o in ops], np.int64)
-        gids = np.array([o.group.gid for o in ops], np.int64)
         self.members_at = np.bincount(nodes, weights=members, minlength=self.n_nodes)
         self.groups_at = np.bincount(nodes, minlength=self.n_nodes)
         sizes = np.bincount(gids, weights=members, minlength=self._next_gid).astype(np.int64).tolist()

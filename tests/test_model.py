@@ -126,22 +126,29 @@ def test_node_output():
 
 def test_kept_list_of_active_cells_follows_every_creation_and_removal():
     """The list of active cells kept between calls (CartelModel._active, for speed) is, at every point
-    of a week where the submodels read it, the one Mesa's agent set gives; cells are created (expansion,
-    splinters, crews) and removed (retreat, merges, defeat) in these weeks."""
+    of a week where the submodels read it, the one Mesa's agent set gives, and the roster's nodes and
+    group ids (sim/roster.py) are those cells'; cells are created (expansion, splinters, crews), removed
+    (retreat, merges, defeat) and change group (defection, absorption) in these weeks."""
     from sim import cells, conflict, succession
 
     model = make(policy="merida", territory="mexico_states", steps=80, policy__targeting="operators",
-                 cartels__succession_clarity=0.2)
+                 cartels__succession_clarity=0.2, cartels__weak_leader_defection=0.01)
     fresh = lambda: [o for o in model._operators() if o.active]  # noqa: E731
-    created = removed = 0
+    created = removed = regrouped = 0
     spied = {"cells": cells.update, "fight": conflict.fight, "succession": succession.update,
              "decide": MiddleOperator.decide_all, "predation": conflict.predation}
 
+    def same(m):  # the kept list, and the roster's nodes and groups beside it, match the agents
+        ops = fresh()
+        assert m._active() == ops
+        assert m.roster.nodes().tolist() == [o.node for o in ops]
+        assert m.roster.gids().tolist() == [o.group.gid for o in ops]
+
     def check(fn):
         def wrapped(m):
-            assert m._active() == fresh()
+            same(m)
             fn(m)
-            assert m._active() == fresh()
+            same(m)
         return wrapped
 
     with pytest.MonkeyPatch.context() as mp:
@@ -151,10 +158,11 @@ def test_kept_list_of_active_cells_follows_every_creation_and_removal():
         mp.setattr(succession, "update", check(spied["succession"]))
         mp.setattr(MiddleOperator, "decide_all", staticmethod(check(spied["decide"])))
         for _ in range(80):
-            before = {id(o) for o in fresh()}
+            before = {id(o): o.group.gid for o in fresh()}
             model.step()
-            after = {id(o) for o in fresh()}
-            created += len(after - before)
-            removed += len(before - after)
+            after = {id(o): o.group.gid for o in fresh()}
+            created += len(after.keys() - before.keys())
+            removed += len(before.keys() - after.keys())
+            regrouped += sum(before[k] != after[k] for k in after.keys() & before.keys())
             assert model.active_operators() == fresh() and model.active_operators() is not model._active()
-    assert created >= 10 and removed >= 10  # the test saw the list change many times (30 and 16 here)
+    assert created >= 10 and removed >= 10 and regrouped >= 3  # the test saw the roster change many times

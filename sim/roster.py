@@ -1,0 +1,76 @@
+"""The roster of cells: which middle operators are active, in Mesa's order, with the columns that
+rarely change (the node a cell holds, the group it answers to) kept as arrays.
+
+The weekly passes over all cells (:mod:`sim.cells`, the census, ``MiddleOperator.decide_all``,
+predation) need the active cells and their nodes and groups every time. A cell never moves, and it
+changes group only by a transfer, so these columns are written once, when a cell is created or
+transferred, instead of being read back from every agent several times a week. The rows follow the
+cells' creation order, which is the order Mesa's agent set holds them in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .agents import MiddleOperator
+
+
+class Roster:
+    """Every cell ever created, one row each in creation order; ``active`` marks those still in play."""
+
+    def __init__(self, capacity: int = 1024):
+        self._cells: list[MiddleOperator | None] = []  # row -> cell (None once it is gone)
+        self._node = np.zeros(capacity, np.int64)
+        self._gid = np.zeros(capacity, np.int64)
+        self._active = np.zeros(capacity, bool)
+        self._rows: np.ndarray | None = None  # rows of the active cells (kept until a cell comes or goes)
+        self._list: list[MiddleOperator] | None = None
+        self._nodes: np.ndarray | None = None
+
+    def add(self, cell: MiddleOperator, node: int, gid: int) -> int:
+        """Enter a new cell; returns its row."""
+        row = len(self._cells)
+        if row == len(self._active):
+            self._node, self._gid, self._active = (np.resize(a, 2 * row) for a in (self._node, self._gid, self._active))
+        self._cells.append(cell)
+        self._node[row], self._gid[row], self._active[row] = node, gid, True
+        self._changed()
+        return row
+
+    def drop(self, row: int) -> None:
+        """The cell of ``row`` is gone (dissolved or merged into another)."""
+        self._cells[row] = None
+        self._active[row] = False
+        self._changed()
+
+    def regroup(self, row: int, gid: int) -> None:
+        """The cell of ``row`` now answers to group ``gid``."""
+        self._gid[row] = gid
+
+    def _changed(self) -> None:
+        self._rows = self._list = self._nodes = None
+
+    def rows(self) -> np.ndarray:
+        if self._rows is None:
+            self._rows = np.flatnonzero(self._active[:len(self._cells)])
+        return self._rows
+
+    def cells(self) -> list[MiddleOperator]:
+        """The active cells in creation order (kept between calls: read-only)."""
+        if self._list is None:
+            cells = self._cells
+            self._list = [cells[r] for r in self.rows().tolist()]
+        return self._list
+
+    def nodes(self) -> np.ndarray:
+        """The node of each active cell, in the order of :meth:`cells` (read-only)."""
+        if self._nodes is None:
+            self._nodes = self._node[self.rows()]
+        return self._nodes
+
+    def gids(self) -> np.ndarray:
+        """The group id of each active cell, in the order of :meth:`cells` (a new array)."""
+        return self._gid[self.rows()]
