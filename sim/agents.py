@@ -18,6 +18,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent
 
 from . import conflict, succession
+from .roster import column
 
 if TYPE_CHECKING:
     from .groups import Group
@@ -107,6 +108,7 @@ class MiddleOperator(CellAgent):
         self.group = group
         self.node = node
         self.cell = model.grid[node]
+        self.row = model.roster.add(self, node, group.gid)  # its row in the roster of cells (sim/roster.py)
         self.members = int(members)
         self.guns = float(guns)
         self.cash = float(cash)
@@ -114,9 +116,12 @@ class MiddleOperator(CellAgent):
         self.open_homicides = 0
         self.need = 1.0
         self.active = True
-        self.row = model.roster.add(self, node, group.gid)  # its row in the roster of cells (sim/roster.py)
         group.plazas[node] = self
         model.plazas[node][group.gid] = self
+
+    cash = column("cash", "Cash the cell holds (US$ M).")
+    loyalty = column("loyalty", "Loyalty to the group's leader (0-1).")
+    need = column("need", "How short of its wage bill the cell's drug income leaves it (0-1).")
 
     @property
     def crews(self) -> int:
@@ -139,7 +144,7 @@ class MiddleOperator(CellAgent):
         contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
         gid = model.roster.gids()
         members = np.array([o.members for o in ops], np.float64)
-        loyalty = np.array([o.loyalty for o in ops], np.float64)
+        loyalty = model.roster.loyalty[model.roster.rows()]
         plazas, size, headless = np.zeros(model._next_gid), np.zeros(model._next_gid), np.zeros(model._next_gid, bool)
         for g in model.groups.values():  # each group's plazas, size and leader, then each cell's group's
             plazas[g.gid], size[g.gid], headless[g.gid] = len(g.plazas), g.size, g.leader is None

@@ -30,11 +30,11 @@ def update(model: CartelModel) -> None:
         return
     p, rng = model.p, model.world["recruitment"]
     cp = p.cartels
-    node, gid = model.roster.nodes(), model.roster.gids()
+    roster = model.roster
+    node, gid, rows = roster.nodes(), roster.gids(), roster.rows()
     m = np.array([o.members for o in ops], np.float64)
     guns = np.array([o.guns for o in ops], np.float64)
-    cash = np.array([o.cash for o in ops], np.float64)
-    loyal = np.array([o.loyalty for o in ops], np.float64)
+    cash, loyal = roster.cash[rows], roster.loyalty[rows]
     groups = [model.groups[k] for k in np.unique(gid).tolist()]  # the groups with active cells
     headless = np.zeros(model._next_gid, bool)
     headless[[g.gid for g in groups if g.leader is None]] = True
@@ -88,6 +88,6 @@ def update(model: CartelModel) -> None:
     loyal = np.where(headless, loyal - 0.02, loyal + 0.01 * (cp.loyalty_mean - loyal))
     np.clip(loyal, 0.0, 1.0, out=loyal)
 
-    rows = zip(ops, m.astype(np.int64).tolist(), guns.tolist(), cash.tolist(), loyal.tolist(), need.tolist())
-    for o, mi, gi, ci, li, ni in rows:
-        o.members, o.guns, o.cash, o.loyalty, o.need = mi, gi, ci, li, ni
+    roster.cash[rows], roster.loyalty[rows], roster.need[rows] = cash, loyal, need
+    for o, mi, gi in zip(ops, m.astype(np.int64).tolist(), guns.tolist()):
+        o.members, o.guns = mi, gi

@@ -195,8 +195,7 @@ def predation(model: CartelModel) -> None:
     if not some.any():
         return
     ops = [o for o, k in zip(everyone, some.tolist()) if k]
-    node, m = model.roster.nodes()[some], m[some]
-    need = np.array([o.need for o in ops], np.float64)
+    node, m, need = model.roster.nodes()[some], m[some], model.roster.need[model.roster.rows()][some]
     rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
     competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]
     lam = cp.predation_rate * m * need * (1.0 - model.resilience[node]) * competition

@@ -149,7 +149,7 @@ class Recorder:
         model.plazas_held = int((model.groups_at > 0).sum())
         model.contested_plazas = int((model.groups_at >= 2).sum())
         model.cash_seized_usd = model.cash_seized * 1e6  # the model's money is US$ M; these columns are US$
-        model.cartel_cash_usd = finance.cartel_cash(model, ops) * 1e6
+        model.cartel_cash_usd = finance.cartel_cash(model) * 1e6
         self.collector.collect(model)
         if self.nodes and model.week <= model.p.steps:
             self._record_nodes(model, model.week - 1)

@@ -1,11 +1,13 @@
-"""The roster of cells: which middle operators are active, in Mesa's order, with the columns that
-rarely change (the node a cell holds, the group it answers to) kept as arrays.
+"""The roster of cells: which middle operators are active, in Mesa's order, with some of their
+columns kept as arrays.
 
 The weekly passes over all cells (:mod:`sim.cells`, the census, ``MiddleOperator.decide_all``,
-predation) need the active cells and their nodes and groups every time. A cell never moves, and it
-changes group only by a transfer, so these columns are written once, when a cell is created or
-transferred, instead of being read back from every agent several times a week. The rows follow the
-cells' creation order, which is the order Mesa's agent set holds them in.
+predation, the weekly record) need the active cells and their nodes and groups every time. A cell
+never moves, and it changes group only by a transfer, so these columns are written once, when a cell
+is created or transferred, instead of being read back from every agent several times a week. A
+cell's ``cash``, ``loyalty`` and ``need`` live here too (:data:`COLUMNS`; the agent reads and writes
+them as attributes): the weekly passes change them for every cell at once, and single cells seldom.
+The rows follow the cells' creation order, which is the order Mesa's agent set holds them in.
 """
 
 from __future__ import annotations
@@ -18,14 +20,19 @@ if TYPE_CHECKING:
     from .agents import MiddleOperator
 
 
+COLUMNS = ("cash", "loyalty", "need")  # a cell's stocks kept here, float64 (US$ M, 0-1, 0-1)
+
+
 class Roster:
-    """Every cell ever created, one row each in creation order; ``active`` marks those still in play."""
+    """Every cell ever created, one row each in creation order; ``active`` marks those still in play.
+    ``cash``, ``loyalty``, ``need``: one entry per row (index them with :meth:`rows`)."""
 
     def __init__(self, capacity: int = 1024):
         self._cells: list[MiddleOperator | None] = []  # row -> cell (None once it is gone)
         self._node = np.zeros(capacity, np.int64)
         self._gid = np.zeros(capacity, np.int64)
         self._active = np.zeros(capacity, bool)
+        self.cash, self.loyalty, self.need = (np.zeros(capacity) for _ in COLUMNS)
         self._rows: np.ndarray | None = None  # rows of the active cells (kept until a cell comes or goes)
         self._list: list[MiddleOperator] | None = None
         self._nodes: np.ndarray | None = None
@@ -35,6 +42,8 @@ class Roster:
         row = len(self._cells)
         if row == len(self._active):
             self._node, self._gid, self._active = (np.resize(a, 2 * row) for a in (self._node, self._gid, self._active))
+            for name in COLUMNS:
+                setattr(self, name, np.resize(getattr(self, name), 2 * row))
         self._cells.append(cell)
         self._node[row], self._gid[row], self._active[row] = node, gid, True
         self._changed()
@@ -74,3 +83,15 @@ class Roster:
     def gids(self) -> np.ndarray:
         """The group id of each active cell, in the order of :meth:`cells` (a new array)."""
         return self._gid[self.rows()]
+
+
+def column(name: str, doc: str) -> property:
+    """A cell attribute kept in the roster's column ``name`` (read as a numpy float)."""
+
+    def get(cell: MiddleOperator) -> np.float64:
+        return getattr(cell.model.roster, name)[cell.row]
+
+    def put(cell: MiddleOperator, value: float) -> None:
+        getattr(cell.model.roster, name)[cell.row] = value
+
+    return property(get, put, doc=doc)

@@ -86,10 +86,11 @@ def weekly(model: CartelModel) -> None:
     seized = float(stopped.sum())
     # cash held by cells and war chests, frozen
     k = fp.stock_max * c / 52.0
-    for op in model.active_operators():
-        take = op.cash * k
-        op.cash -= take
-        seized += take
+    cash, rows = model.roster.cash, model.roster.rows()
+    take = cash[rows] * k
+    cash[rows] -= take
+    for t in take.tolist():  # one by one, in the cells' order: the same float sum as before
+        seized += t
     for group in model.groups.values():
         take = group.cash * k
         group.cash -= take
@@ -98,12 +99,10 @@ def weekly(model: CartelModel) -> None:
     model.cash_seized_total += seized
 
 
-def cartel_cash(model: CartelModel, ops: list | None = None) -> float:
-    """The groups' cash: every active cell's plus every war chest (US$ M). ``ops``: the active cells,
-    if the caller has them (``model.active_operators()``, in its order)."""
-    if ops is None:
-        ops = model.active_operators()
-    return float(sum(map(_cash, ops)) + sum(map(_cash, model.groups.values())))
+def cartel_cash(model: CartelModel) -> float:
+    """The groups' cash: every active cell's (in the cells' order) plus every war chest (US$ M)."""
+    cells = model.roster.cash[model.roster.rows()].tolist()  # Python floats: sum() adds them compensated
+    return float(sum(cells) + sum(map(_cash, model.groups.values())))
 
 
 _cash = attrgetter("cash")
