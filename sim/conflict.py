@@ -142,7 +142,8 @@ def fight(model: CartelModel) -> None:
 
 def bystanders_expected(model: CartelModel, nodes: np.ndarray, fire: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Expected residents shot at ``nodes`` by ``fire`` armed men at fight intensity ``level``:
-    bystander_rate x level x fire x r / (r + M), r residents and M members at the node."""
+    bystander_rate x level x fire x r / (r + M), r residents and M members at the node (arrays, or
+    scalars for one node)."""
     residents = model.residents[nodes]
     people = np.maximum(residents + model.members_at[nodes], 1.0)
     return model.p.cartels.bystander_rate * level * fire * residents / people

@@ -143,6 +143,5 @@ def _succession_fight(model: CartelModel, group: Group, rng: np.random.Generator
         level = level * cp.internal_violence * (1.0 - op.loyalty)
         q = cp.lethality * level * force_multiplier(model, op)
         deaths = model.people.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
-        armed = np.array([min(op.guns, op.members)])
-        shot = int(shoot(bystanders_expected(model, np.array([node]), armed, np.array([level])))[0])
+        shot = int(shoot(bystanders_expected(model, node, min(op.guns, op.members), level)))  # scalars: one draw
         op.open_homicides += deaths + spill(model, node, shot)
