@@ -127,21 +127,19 @@ class _Cells:
         cp, rng, week, ops, counts = model.p.cartels, model.world["expansion"], model.week, self.ops, self.counts
         needed = _members_to_expand(model)[self.nodes]
         pos = np.flatnonzero(self.members >= needed)  # the ready cells, group by group
-        need = needed[pos].tolist()
+        need = needed[pos]
         bounds = np.searchsorted(pos, np.cumsum([0, *counts])).tolist()
-        pos = pos.tolist()
+        rates = {young: cp.expansion_rate * (1.0 + cp.splinter_push * young) for young in (False, True)}
         for k, group in enumerate(self.groups):
-            young_splinter = group.parent >= 0 and week - group.founded < 52
-            rate = cp.expansion_rate * (1.0 + cp.splinter_push * young_splinter)
-            attempts = rng.poisson(rate * counts[k])
+            attempts = rng.poisson(rates[group.parent >= 0 and week - group.founded < 52] * counts[k])
             if attempts == 0:
                 continue
             lo = bounds[k]
             n = bounds[k + 1] - lo
             for _ in range(min(attempts, n)):
                 i = lo + int(rng.integers(n))
-                op = ops[pos[i]]
-                if op.active and op.members >= need[i]:
+                op = ops[pos.item(i)]
+                if op.active and op.members >= need.item(i):
                     conflict.expand(model, op, rng)
 
 
