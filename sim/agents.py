@@ -39,42 +39,36 @@ class CartelLeader(CellAgent):
         group.headless_since = -1
 
     def step(self) -> None:
-        if self.group.leader is not self:
-            return
-        self.bribe()
-        self.direct_expansion()
+        """This leader's week alone: :meth:`step_all` for one leader (the model steps them all at once)."""
+        CartelLeader.step_all(self.model, [self])
+
+    @staticmethod
+    def step_all(model: CartelModel, leaders: list[CartelLeader]) -> None:
+        """The leaders' week, in the order given: each group's head bribes (:meth:`bribe`), then directs
+        expansion (:meth:`direct_expansion`); a leader who no longer heads its group does nothing.
+
+        The group's cells are read once, and all the bribes are paid before the first expansion: the
+        same as bribing and expanding leader by leader, since a group's bribe and the readiness of its
+        cells read only its own cells (members, nodes) and war chest, an expansion changes only the
+        expanding group's cells (it moves members from one of them to a new one) and no chest, and
+        each group bribes before it expands (:class:`_Cells`).
+        """
+        heads = [leader for leader in leaders if leader.group.leader is leader]
+        if heads:
+            cells = _Cells([leader.group for leader in heads])
+            cells.bribe(model)
+            cells.expand(model)
 
     def bribe(self) -> None:
-        """Spend ``bribe_share`` of the war chest on officials where the group's cells are."""
-        spend = self.model.p.cartels.bribe_share * self.group.cash
-        if spend <= 0:
-            return
-        self.group.cash -= spend
-        ops = self.group.plazas.values()
-        weights = np.array([op.members for op in ops], dtype=float)
-        total = weights.sum()
-        if total <= 0:
-            return
-        nodes = np.array([op.node for op in ops], dtype=np.int64)
-        np.add.at(self.model.bribes, nodes, spend * weights / total)
+        """Spend ``bribe_share`` of the war chest on officials where the group's cells are, in proportion
+        to each cell's members (nothing where the group has no members; the chest is spent all the same)."""
+        _Cells([self.group]).bribe(self.model)
 
     def direct_expansion(self) -> None:
         """Order Poisson(rate x plazas) attempts to take neighbouring plazas; a splinter in its first
         year pushes harder: rate x (1 + splinter_push). A cell is ready once it has
         ``expansion_min_fill`` of a municipality-sized plaza's capacity at its node."""
-        model, cp, group = self.model, self.model.p.cartels, self.group
-        rng = model.world["expansion"]
-        young_splinter = group.parent >= 0 and model.week - group.founded < 52
-        rate = cp.expansion_rate * (1.0 + cp.splinter_push * young_splinter)
-        attempts = rng.poisson(rate * len(self.group.plazas))
-        if attempts == 0:
-            return
-        needed = _members_to_expand(model)  # a cell is ready to expand with at least needed[its node] members
-        ready = [op for op in self.group.plazas.values() if op.members >= needed[op.node]]
-        for _ in range(min(attempts, len(ready))):
-            op = ready[int(rng.integers(len(ready)))]
-            if op.active and op.members >= needed[op.node]:
-                conflict.expand(model, op, rng)
+        _Cells([self.group]).expand(self.model)
 
     def leave(self) -> None:
         """Leave office (arrest, death); the group is left to :mod:`sim.succession`."""
@@ -83,15 +77,71 @@ class CartelLeader(CellAgent):
         self.remove()
 
 
-def _members_to_expand(model: CartelModel) -> list[float]:
+def _members_to_expand(model: CartelModel) -> np.ndarray:
     """Per node, the members a cell needs to be ready to expand: ``expansion_min_fill`` x a plaza's
-    capacity (a share of one plaza's capacity, so the rule holds at any resolution), worked out once a week."""
-    fill = model.p.cartels.expansion_min_fill
-    key = (model.week, fill, id(model.plaza_capacity))
-    cached = getattr(model, "_members_to_expand", None)
-    if cached is None or cached[0] != key:
-        cached = model._members_to_expand = (key, (fill * model.plaza_capacity).tolist())
-    return cached[1]
+    capacity (a share of one plaza's capacity, so the rule holds at any resolution)."""
+    return model.p.cartels.expansion_min_fill * model.plaza_capacity
+
+
+class _Cells:
+    """The cells of the groups whose leaders act this week (in the leaders' order; each group's cells
+    in its ``plazas`` order), read once: their members (as floats) and nodes."""
+
+    __slots__ = ("groups", "ops", "counts", "members", "nodes")
+
+    def __init__(self, groups: list[Group]):
+        self.groups = groups
+        self.ops = ops = [op for g in groups for op in g.plazas.values()]
+        self.counts = [len(g.plazas) for g in groups]
+        self.members = np.array([op.members for op in ops], dtype=float)
+        self.nodes = np.array([op.node for op in ops], dtype=np.int64)
+
+    def bribe(self, model: CartelModel) -> None:
+        """Each group spends ``bribe_share`` of its chest, if positive (``cash -= spend``, group by group,
+        on Python scalars), over its cells: ``spend x members / total`` per cell, the same operations
+        on the same doubles as one group at a time (a group's total is a sum of whole numbers, exact in
+        any order). All added with one ``np.add.at``: unbuffered, so each node's bribes are summed in
+        the groups' order, as one ``np.add.at`` per group did."""
+        share, groups = model.p.cartels.bribe_share, self.groups
+        spends = []
+        for g in groups:
+            spend = share * g.cash
+            if not spend <= 0:
+                g.cash -= spend
+            spends.append(spend)
+        seg = np.repeat(np.arange(len(groups)), self.counts)  # the group of each cell
+        totals = np.bincount(seg, weights=self.members, minlength=len(groups))
+        spends = np.array(spends, dtype=float)
+        pays = ~(spends <= 0) & ~(totals <= 0)  # a group pays unless spend <= 0 or total <= 0
+        if pays.all():
+            np.add.at(model.bribes, self.nodes, spends[seg] * self.members / totals[seg])
+        elif pays.any():
+            paid = pays[seg]
+            at = seg[paid]
+            np.add.at(model.bribes, self.nodes[paid], spends[at] * self.members[paid] / totals[at])
+
+    def expand(self, model: CartelModel) -> None:
+        """Each group in turn orders Poisson(rate x plazas) expansion attempts (``expansion`` stream),
+        each from one of its ready cells drawn uniformly (:func:`_members_to_expand`; still ready when
+        its turn comes), taken up by :func:`sim.conflict.expand`. A group's ready cells are worked out
+        for all groups at once, which is the same: other groups' expansions do not change them."""
+        cp, rng, week, ops, counts = model.p.cartels, model.world["expansion"], model.week, self.ops, self.counts
+        needed = _members_to_expand(model)[self.nodes]
+        pos = np.flatnonzero(self.members >= needed)  # the ready cells, group by group
+        need = needed[pos]
+        bounds = np.searchsorted(pos, np.cumsum([0, *counts])).tolist()
+        rates = {young: cp.expansion_rate * (1.0 + cp.splinter_push * young) for young in (False, True)}
+        for k, group in enumerate(self.groups):
+            attempts = rng.poisson(rates[group.parent >= 0 and week - group.founded < 52] * counts[k])
+            if attempts == 0:
+                continue
+            lo = bounds[k]
+            n = bounds[k + 1] - lo
+            for _ in range(min(attempts, n)):
+                i = lo + int(rng.integers(n))
+                op = ops[pos.item(i)]
+                if op.active and op.members >= need.item(i):
+                    conflict.expand(model, op, rng)
 
 
 class MiddleOperator(CellAgent):

@@ -279,8 +279,7 @@ class CartelModel(mesa.Model):
         finance.weekly(self)
         cells.update(self)
         leaders = list(self._leaders())
-        for k in self.world["leaders"].permutation(len(leaders)).tolist():
-            leaders[k].step()
+        CartelLeader.step_all(self, [leaders[k] for k in self.world["leaders"].permutation(len(leaders)).tolist()])
         self.census()
         disruption.deploy(self)
         conflict.fight(self)

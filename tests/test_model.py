@@ -166,3 +166,30 @@ def test_kept_list_of_active_cells_follows_every_creation_and_removal():
             regrouped += sum(before[k] != after[k] for k in after.keys() & before.keys())
             assert model.active_operators() == fresh() and model.active_operators() is not model._active()
     assert created >= 10 and removed >= 10 and regrouped >= 3  # the test saw the roster change many times
+
+
+def test_leaders_stepped_together_as_one_by_one(monkeypatch):
+    """``CartelLeader.step_all`` (all bribes in one pass, then the expansions) runs the same weeks, bit
+    for bit, as each leader bribing then expanding in turn, the rule it replaces."""
+    def one_by_one(model, leaders):
+        for leader in leaders:
+            if leader.group.leader is leader:
+                leader.bribe()
+                leader.direct_expansion()
+
+    def run(batched: bool, **kw):
+        with monkeypatch.context() as mp:
+            if not batched:
+                mp.setattr(CartelLeader, "step_all", staticmethod(one_by_one))
+            model = make(policy="kingpin", steps=104, rng=3, **kw)
+            model.run()
+        cells = sorted((o.group.gid, o.node, o.members) for o in model.active_operators())
+        return model.timeseries(), model.corruption.copy(), sorted((g.gid, g.cash) for g in model.groups.values()), cells
+
+    ts, corruption, cash, cells = run(True)
+    ts1, corruption1, cash1, cells1 = run(False)
+    assert ts.equals(ts1) and (corruption == corruption1).all() and cash == cash1 and cells == cells1
+    # the comparison sees both halves of the leaders' week: bribes (corruption) and expansions (cells)
+    _, corruption0, _, _ = run(True, cartels__bribe_share=0.0)
+    _, _, _, cells0 = run(True, cartels__expansion_rate=0.0)
+    assert (corruption0 != corruption).any() and cells0 != cells
