@@ -96,18 +96,17 @@ class Police(CellAgent):
         model = self.model
         node = self.node
         if self.target == "leaders":  # hunting a leader: no sweep, no crew bosses (and no draws without one here)
-            leaders = model.leaders_at.get(node)
-            if not leaders:
-                return
             key = (node, self.force, self.funded)
-            chances = model.hunt_odds.get(key)
-            if chances is None:
-                chances = model.hunt_odds[key] = self._hunt_odds(node, leaders)
+            targets = model.hunt_odds.get(key)
+            if targets is None:
+                targets = model.hunt_odds[key] = self._hunt_odds(node, model.leaders_at.get(node, ()))
+            if not targets:
+                return
             hunt = model.state["hunt"]
-            for leader, p_capture in zip(leaders, chances):
-                if leader.group.leader is leader and hunt.random() < p_capture:
+            for leader, group, p_capture in targets:
+                if group.leader is leader and hunt.random() < p_capture:
                     mode = "kill" if hunt.random() < model.p.police.kill_share else "capture"
-                    succession.remove_leader(model, leader.group, mode)
+                    succession.remove_leader(model, group, mode)
             return
         cells_here = model.plazas[node]
         if not cells_here:  # nobody to arrest here: no draws
@@ -139,20 +138,24 @@ class Police(CellAgent):
                 if op.active and op.members > 0:
                     crews.lose_boss(model, op, rng)
 
-    def _hunt_odds(self, node: int, leaders: list) -> list:
-        """P(capture) of each of ``leaders`` (at ``node``) by a unit of this force and funding this
-        week. Worked out once a week per node, force and funding: the effort and leak depend on the
-        node's corruption, the vetting and the intelligence, the protection on the group's size at
-        the last census (``Group.size``), and none of them change while the units act."""
+    def _hunt_odds(self, node: int, leaders: list) -> list[tuple]:
+        """(leader, group, P(capture)) for each of ``leaders`` (at ``node``, in order) facing a unit of
+        this force and funding this week. Worked out once a week per node, force and funding: the
+        effort and leak depend on the node's corruption, the vetting and the intelligence, the
+        protection on the group's size at the last census (``Group.size``); none of them change
+        while the units act (a leader's group never changes). P is kept as a Python float (the same
+        double: ``float`` of a numpy float64 is exact, and so is comparing it with a draw)."""
         model = self.model
         pp = model.p.police
         effort, corruption = self.effort(node)
         leak = (1.0 - model.vetted) * corruption  # the leader is warned
-        chances = []
+        targets = []
         for leader in leaders:
-            protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
-            chances.append((1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak))
-        return chances
+            group = leader.group
+            protection = max(1.0, (group.size / 1000.0) ** pp.leader_protection)
+            p_capture = (1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak)
+            targets.append((leader, group, float(p_capture)))
+        return targets
 
     def effort(self, node: int) -> tuple[float, float]:
         """The unit's effort at ``node`` (intelligence that reaches it, less corruption) and the
