@@ -131,12 +131,13 @@ class Police(CellAgent):
             caught = int(binomial(op.members, p_member))
             if caught:
                 killed = int(binomial(caught, p_killed))
-                people.kill_members(op, killed, cause="security")
+                if killed:  # (no one killed changes nothing: the cell's guns are multiplied by 1.0)
+                    people.kill_members(op, killed, cause="security")
                 people.arrest(op, caught - killed)
-            bosses = int(binomial(op.crews, p_boss)) if hunts_bosses and op.members > 0 else 0
-            for _ in range(bosses):
-                if op.active and op.members > 0:
-                    crews.lose_boss(model, op, rng)
+            if hunts_bosses and op.members > 0:
+                for _ in range(int(binomial(op.crews, p_boss))):
+                    if op.active and op.members > 0:
+                        crews.lose_boss(model, op, rng)
 
     def _hunt_odds(self, node: int, leaders: list) -> list[tuple]:
         """(leader, group, P(capture)) for each of ``leaders`` (at ``node``, in order) facing a unit of
