@@ -92,6 +92,10 @@ class Police(CellAgent):
         bosses (units targeting operators or violence): each is caught with
         P = 1 - exp(-operator_exposure x effort / crews in view), so a unit takes about as many bosses
         in a state as in a municipality; each loss opens a local succession (:func:`sim.crews.lose_boss`).
+        Leaders (units hunting them): each leader at the node is captured or killed with
+        P = (1 - exp(-leader_exposure x effort / protection)) x (1 - leak), worked out once a week per
+        node, force and funding (:meth:`_hunt_odds`, kept in ``model.hunt_odds`` until the next
+        :func:`locate_leaders`).
         """
         model = self.model
         node = self.node
