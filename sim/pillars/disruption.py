@@ -58,6 +58,7 @@ def staff(model: CartelModel) -> None:
     """Create the base force once, then add or retire funded units of each force to match
     ``model.funded_units`` (pro-rated) and ``policy.military_share``."""
     if not hasattr(model, "police"):
+        model.hunt_odds = {}  # the leader hunters' odds this week (see locate_leaders)
         base = int(round(model.p.police.base_units_per_million * model.population.sum() / 1e6))
         model.police = [Police(model, funded=False) for _ in range(base)]
     funded = int(round(model.funded_units * model.scale))
@@ -78,6 +79,7 @@ class Police(CellAgent):
         self.force = force
         self.operation = operation
         self.cell = model.grid[0]
+        self.node = 0  # the cell's coordinate, kept with the cell by deploy (a plain attribute: read twice a week)
         self.target = "operators"
 
     def step(self) -> None:
@@ -90,13 +92,25 @@ class Police(CellAgent):
         bosses (units targeting operators or violence): each is caught with
         P = 1 - exp(-operator_exposure x effort / crews in view), so a unit takes about as many bosses
         in a state as in a municipality; each loss opens a local succession (:func:`sim.crews.lose_boss`).
+        Leaders (units hunting them): each leader at the node is captured or killed with
+        P = (1 - exp(-leader_exposure x effort / protection)) x (1 - leak), worked out once a week per
+        node, force and funding (:meth:`_hunt_odds`, kept in ``model.hunt_odds`` until the next
+        :func:`locate_leaders`).
         """
         model = self.model
-        node = self.cell.coordinate
+        node = self.node
         if self.target == "leaders":  # hunting a leader: no sweep, no crew bosses (and no draws without one here)
-            leaders = model.leaders_at.get(node)
-            if leaders:
-                self._hunt(node, leaders)
+            key = (node, self.force, self.funded)
+            targets = model.hunt_odds.get(key)
+            if targets is None:
+                targets = model.hunt_odds[key] = self._hunt_odds(node, model.leaders_at.get(node, ()))
+            if not targets:
+                return
+            hunt = model.state["hunt"]
+            for leader, group, p_capture in targets:
+                if group.leader is leader and hunt.random() < p_capture:
+                    mode = "kill" if hunt.random() < model.p.police.kill_share else "capture"
+                    succession.remove_leader(model, group, mode)
             return
         cells_here = model.plazas[node]
         if not cells_here:  # nobody to arrest here: no draws
@@ -111,36 +125,42 @@ class Police(CellAgent):
         p_killed = pp.confrontation_share * k / (1.0 + k)
         hunts_bosses = self.target in ("operators", "violence")
         if hunts_bosses:
-            in_view_crews = sum(op.crews for op in cells_here)
+            in_view_crews = sum([op.crews for op in cells_here])  # whole numbers: exact in any order
             p_boss = 1.0 - np.exp(-pp.operator_exposure * effort / max(in_view_crews, 1))
+        binomial = rng.binomial
         people = model.people
         for op in cells_here:
             if not op.active or op.members <= 0:
                 continue
-            caught = int(rng.binomial(op.members, p_member))
+            caught = int(binomial(op.members, p_member))
             if caught:
-                killed = int(rng.binomial(caught, p_killed))
-                people.kill_members(op, killed, cause="security")
+                killed = int(binomial(caught, p_killed))
+                if killed:  # (no one killed changes nothing: the cell's guns are multiplied by 1.0)
+                    people.kill_members(op, killed, cause="security")
                 people.arrest(op, caught - killed)
-            bosses = int(rng.binomial(op.crews, p_boss)) if hunts_bosses and op.members > 0 else 0
-            for _ in range(bosses):
-                if op.active and op.members > 0:
-                    crews.lose_boss(model, op, rng)
+            if hunts_bosses and op.members > 0:
+                for _ in range(int(binomial(op.crews, p_boss))):
+                    if op.active and op.members > 0:
+                        crews.lose_boss(model, op, rng)
 
-    def _hunt(self, node: int, leaders: list) -> None:
-        """Go after the leaders at ``node``: each is captured or killed with
-        P = (1 - exp(-leader_exposure x effort / protection)) x (1 - leak)."""
+    def _hunt_odds(self, node: int, leaders: list) -> list[tuple]:
+        """(leader, group, P(capture)) for each of ``leaders`` (at ``node``, in order) facing a unit of
+        this force and funding this week. Worked out once a week per node, force and funding: the
+        effort and leak depend on the node's corruption, the vetting and the intelligence, the
+        protection on the group's size at the last census (``Group.size``); none of them change
+        while the units act (a leader's group never changes). P is kept as a Python float (the same
+        double: ``float`` of a numpy float64 is exact, and so is comparing it with a draw)."""
         model = self.model
         pp = model.p.police
         effort, corruption = self.effort(node)
-        hunt = model.state["hunt"]
         leak = (1.0 - model.vetted) * corruption  # the leader is warned
-        for leader in list(leaders):
-            protection = max(1.0, (leader.group.size / 1000.0) ** pp.leader_protection)
+        targets = []
+        for leader in leaders:
+            group = leader.group
+            protection = max(1.0, (group.size / 1000.0) ** pp.leader_protection)
             p_capture = (1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak)
-            if leader.group.leader is leader and hunt.random() < p_capture:
-                mode = "kill" if hunt.random() < pp.kill_share else "capture"
-                succession.remove_leader(model, leader.group, mode)
+            targets.append((leader, group, float(p_capture)))
+        return targets
 
     def effort(self, node: int) -> tuple[float, float]:
         """The unit's effort at ``node`` (intelligence that reaches it, less corruption) and the
@@ -177,8 +197,8 @@ def deploy(model: CartelModel) -> None:
         _place(model, funded, recent / recent.sum() if recent.sum() > 0 else by_members, "violence")
     for nodes, units in model.operations.values():
         _place_in(model, units, nodes)
-    model.units_at = np.bincount([u.cell.coordinate for u in model.police], minlength=model.n_nodes)
-    soldiers = [u.cell.coordinate for u in model.police if u.force == "military"]
+    model.units_at = np.bincount([u.node for u in model.police], minlength=model.n_nodes)
+    soldiers = [u.node for u in model.police if u.force == "military"]
     model.military_at = np.bincount(soldiers, minlength=model.n_nodes)
     model.military_units = len(soldiers)
 
@@ -193,14 +213,19 @@ def _hunt(model: CartelModel, units: list, fallback: np.ndarray | None) -> None:
     if not units:
         return
     n_targets = min(len(led), math.ceil(len(units) / model.p.police.units_per_target))
+    grid = model.grid
     for k, unit in enumerate(units):
         unit.target = "leaders"
-        unit.cell = model.grid[led[k % n_targets].leader.node]
+        j = led[k % n_targets].leader.node
+        if unit.node != j:  # a unit that stays keeps its cell (Mesa's setter would do nothing)
+            unit.cell = grid[j]
+            unit.node = j
 
 
 def locate_leaders(model: CartelModel) -> None:
     """Where each leader is this week (for units hunting them)."""
     model.leaders_at = {}
+    model.hunt_odds = {}  # the leader hunters' odds this week, per (node, force, funded): see Police.step
     for g in model.groups.values():
         if g.leader is not None:
             model.leaders_at.setdefault(g.leader.node, []).append(g.leader)
@@ -210,9 +235,7 @@ def _place(model: CartelModel, units: list, weights: np.ndarray | None, target: 
     if not units or weights is None:
         return
     nodes = model.state["deploy"].choice(model.n_nodes, size=len(units), p=weights)
-    for unit, j in zip(units, nodes.tolist()):
-        unit.target = target
-        unit.cell = model.grid[j]
+    _move(model, units, nodes.tolist(), target)
 
 
 def _place_in(model: CartelModel, units: list, nodes: np.ndarray) -> None:
@@ -221,9 +244,17 @@ def _place_in(model: CartelModel, units: list, nodes: np.ndarray) -> None:
     if weights.sum() <= 0:
         weights = model.population[nodes]
     picks = model.state["deploy"].choice(nodes, size=len(units), p=weights / weights.sum())
-    for unit, j in zip(units, picks.tolist()):
-        unit.target = "operators"
-        unit.cell = model.grid[j]
+    _move(model, units, picks.tolist(), "operators")
+
+
+def _move(model: CartelModel, units: list, nodes: list[int], target: str) -> None:
+    """Put each unit on its node's cell (``node`` kept with it) with its target."""
+    grid = model.grid
+    for unit, j in zip(units, nodes):
+        unit.target = target
+        if unit.node != j:  # a unit that stays keeps its cell (Mesa's setter would do nothing)
+            unit.cell = grid[j]
+            unit.node = j
 
 
 def start_operation(model: CartelModel, op: Operation, nodes: list[int]) -> None:
