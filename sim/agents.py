@@ -191,7 +191,6 @@ class MiddleOperator(CellAgent):
         cp, ops = model.p.cartels, model._active()
         if not ops:
             return
-        contenders = {id(o) for g in model.groups.values() if g.leader is None for o in g.contenders}
         gid = model.roster.gids()
         members = np.array([o.members for o in ops], np.float64)
         loyalty = model.roster.loyalty[model.roster.rows()]
@@ -199,8 +198,9 @@ class MiddleOperator(CellAgent):
         for g in model.groups.values():  # each group's plazas, size and leader, then each cell's group's
             plazas[g.gid], size[g.gid], headless[g.gid] = len(g.plazas), g.size, g.leader is None
         plazas, size, headless = plazas[gid], size[gid], headless[gid]
-        contender = (np.array([id(o) in contenders for o in ops], np.float64) if contenders
-                     else np.zeros(len(ops)))
+        contender = np.zeros(len(ops))  # 1 for a contender in an open succession (by its row in the roster)
+        contenders = [o.row for g in model.groups.values() if g.leader is None for o in g.contenders if o.active]
+        contender[np.searchsorted(model.roster.rows(), contenders)] = 1.0
         capacity = model.plaza_capacity[model.roster.nodes()]
         relative = members / np.maximum(size / np.maximum(plazas, 1.0), 1.0)
         p_defect = np.where(headless, cp.defection_rate * contender, cp.weak_leader_defection * relative)
