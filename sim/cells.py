@@ -35,7 +35,7 @@ def update(model: CartelModel) -> None:
     m = np.array([o.members for o in ops], np.float64)
     guns = np.array([o.guns for o in ops], np.float64)
     cash, loyal = roster.cash[rows], roster.loyalty[rows]
-    groups = [model.groups[k] for k in np.unique(gid).tolist()]  # the groups with active cells
+    groups = [g for g in model.groups.values() if g.alive]  # the groups with active cells
     headless = np.zeros(model._next_gid, bool)
     headless[[g.gid for g in groups if g.leader is None]] = True
     headless = headless[gid]
