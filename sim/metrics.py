@@ -117,7 +117,7 @@ class Recorder:
             self.node_flow = np.zeros(shape, np.float32)  # tonnes a week through the node
 
     def measure(self, model: CartelModel) -> None:
-        ops = model.active_operators()
+        ops = model._active()  # read only
         model.homicides_total = int(model.homicides.sum())
         for cause, n in model.people.killed.items():
             setattr(model, f"{cause}_killed", n)
