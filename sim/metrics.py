@@ -30,7 +30,6 @@ passing through the node that week, :mod:`sim.routes`).
 from __future__ import annotations
 
 from collections import deque
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,9 +87,6 @@ COLUMNS = {
     "cartel_cash": "cartel_cash_usd",  # groups' cash (cells + war chests) at the week's end, US$
 }
 
-
-_members, _guns = attrgetter("members"), attrgetter("guns")
-
 NODE_COLUMNS = ("step", "node", "homicides", "controller", "members", "groups", "drug_flow")
 
 
@@ -121,7 +117,7 @@ class Recorder:
             self.node_flow = np.zeros(shape, np.float32)  # tonnes a week through the node
 
     def measure(self, model: CartelModel) -> None:
-        ops = model.active_operators()
+        ops = model._active()  # read only
         model.homicides_total = int(model.homicides.sum())
         for cause, n in model.people.killed.items():
             setattr(model, f"{cause}_killed", n)
@@ -129,11 +125,19 @@ class Recorder:
         model.members_arrested = model.people.arrested
         for outcome, count in model.crews.items():
             setattr(model, f"crews_{outcome}", count)
-        # sum() over map(attrgetter): the same values in the same order as a generator, without its frames
-        model.members_total = int(sum(map(_members, ops)))
-        model.guns_total = float(sum(map(_guns, ops)))
+        # the guns summed over a list: the same floats in the same order as a generator (sum() of
+        # floats depends on both), without its frames; a list comprehension reads them fastest
+        model.guns_total = float(sum([o.guns for o in ops]))
+        # Groups' sizes from the week's last census (Group.size), not recounted from their plazas
+        # (Group.members): nothing between that census and the record changes a cell's members
+        # (CartelModel.step: predation and background homicides kill residents; communities and
+        # corruption update node arrays). tests/test_model.py::test_record_reads_the_last_census
+        # checks Group.size == Group.members and the members' total at every record.
         alive = [g for g in model.groups.values() if g.alive]
-        sizes = np.array([g.members for g in alive], dtype=np.float64)
+        size = [g.size for g in alive]
+        # every active cell is in an alive group and in no other: the groups' sizes add up to all members
+        model.members_total = sum(size)
+        sizes = np.array(size, dtype=np.float64)
         model.groups_active = len(sizes)
         model.effective_groups, model.largest_group_share, model.top10_group_share = concentration(sizes)
         model.leaderless_groups = sum(1 for g in alive if g.headless)
@@ -144,8 +148,9 @@ class Recorder:
         h = sum(self.window_h)
         model.impunity = float(np.clip(1.0 - sum(self.window_c) / h, 0.0, 1.0)) if h > 0 else 1.0
         pop = model.population
-        model.resilience_mean = float((model.resilience * pop).sum() / pop.sum())
-        model.corruption_mean = float((model.corruption * pop).sum() / pop.sum())
+        people = pop.sum()
+        model.resilience_mean = float((model.resilience * pop).sum() / people)
+        model.corruption_mean = float((model.corruption * pop).sum() / people)
         model.plazas_held = int((model.groups_at > 0).sum())
         model.contested_plazas = int((model.groups_at >= 2).sum())
         model.cash_seized_usd = model.cash_seized * 1e6  # the model's money is US$ M; these columns are US$

@@ -90,11 +90,16 @@ class People:
         self.homicides += victims
         self.killed["background"] = int(victims.sum())
         self.dead += self.killed["background"]
-        suspects = model.state["suspects"].binomial(victims, ordinary_arrest_share)
-        suspects = np.minimum(suspects, self.residents.astype(np.int64))
-        for j in np.flatnonzero(suspects).tolist():
-            self.residents[j] -= suspects[j]
-            model.courts[model.state_of[j]].file(j, -1, int(suspects[j]), int(suspects[j]))
+        # suspects drawn only where someone was killed: binomial(0, p) takes no draw (and gives 0), so
+        # the other nodes' draws are the same, in the same order
+        hit = np.flatnonzero(victims)
+        suspects = model.state["suspects"].binomial(victims[hit], ordinary_arrest_share)
+        suspects = np.minimum(suspects, self.residents[hit].astype(np.int64))
+        self.residents[hit] -= suspects  # float64 minus whole numbers, node by node: as one at a time
+        at = np.flatnonzero(suspects)
+        courts, nodes = model.courts, hit[at]
+        for j, k, n in zip(nodes.tolist(), model.state_of[nodes].tolist(), suspects[at].tolist()):  # node order
+            courts[k].file(j, -1, n, n)
 
     # -- the state's custody ----------------------------------------------------------------
     def arrest(self, op: MiddleOperator, persons: int) -> None:
@@ -122,8 +127,11 @@ class People:
         """
         if persons <= 0:
             return
+        if gid < 0:  # no draw and no cell: they all go home (the cell they would join is not looked up)
+            self.residents[node] += persons
+            return
         model = self.model
-        back = 0 if gid < 0 else int(model.state["release"].binomial(persons, model.p.court.return_to_crime))
+        back = int(model.state["release"].binomial(persons, model.p.court.return_to_crime))
         cells_here = model.plazas[node]
         cell = cells_here.get(gid) or (max(cells_here.values(), key=lambda o: o.members) if cells_here else None)
         if cell is None:

@@ -193,3 +193,58 @@ def test_leaders_stepped_together_as_one_by_one(monkeypatch):
     _, corruption0, _, _ = run(True, cartels__bribe_share=0.0)
     _, _, _, cells0 = run(True, cartels__expansion_rate=0.0)
     assert (corruption0 != corruption).any() and cells0 != cells
+
+
+def test_record_reads_the_last_census():
+    """The weekly record takes each group's size, and so the members' total, from the week's last
+    census (``Group.size``) instead of recounting the plazas: nothing between that census and the
+    record may change a cell's members. If a step that does is ever put there, this fails."""
+    from sim.metrics import Recorder
+
+    seen = []
+
+    def checked(recorder, m):
+        assert m.groups and all(g.size == g.members for g in m.groups.values())
+        measure(recorder, m)
+        ops = m.active_operators()
+        assert m.members_total == sum(o.members for o in ops) and type(m.members_total) is int
+        assert m.groups_active == sum(1 for g in m.groups.values() if g.alive)
+        seen.append(m.members_total)
+
+    measure = Recorder.measure
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Recorder, "measure", checked)
+        for kw in (dict(policy="merida", territory="mexico_states", policy__targeting="operators",
+                        cartels__succession_clarity=0.2), dict(policy="kingpin", policy__military_share=0.5)):
+            make(steps=60, **kw).run()
+    assert len(seen) == 120 and len(set(seen)) > 20  # members changed from week to week
+
+
+def test_controllers_are_each_nodes_largest_cell():
+    """``CartelModel.controllers`` (one pass over the cells' arrays) gives, at every node, the group of
+    the largest cell there, the first of the node's plazas among equals, as ``max`` over the plazas."""
+    model = make(policy="merida", territory="mexico_states", steps=80, policy__targeting="operators")
+
+    def rule():
+        want = np.full(model.n_nodes, -1, np.int32)
+        for j, here in enumerate(model.plazas):
+            if here:
+                want[j] = max(here.values(), key=lambda o: o.members).group.gid
+        return want
+
+    contested = 0
+    for _ in range(80):
+        model.step()
+        got, want = model.controllers(), rule()
+        assert got.dtype == want.dtype and (got == want).all()
+        contested += len(model.contested_nodes())
+    assert contested >= 50 and (got >= 0).sum() >= 20
+    # equal cells are rare in a run: make some, the first of the node's plazas wins
+    shared = [j for j, here in enumerate(model.plazas) if len(here) >= 2]
+    assert shared
+    for j in shared:
+        for cell in model.plazas[j].values():
+            cell.members = 7
+    got = model.controllers()
+    assert (got == rule()).all()
+    assert [got[j] for j in shared] == [next(iter(model.plazas[j])) for j in shared]

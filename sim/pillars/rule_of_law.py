@@ -130,6 +130,7 @@ class Court(FixedAgent):
             if convicted:
                 self.prison.setdefault(week + court_p.sentence_weeks, []).append((node, gid, convicted))
                 self.imprisoned += convicted
-            release(node, gid, n - convicted)
+            if n > convicted:  # the acquitted (release does nothing for none)
+                release(node, gid, n - convicted)
         model.convictions += convictions
         model.homicide_convictions += homicide_convictions
