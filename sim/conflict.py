@@ -125,12 +125,21 @@ def fight(model: CartelModel) -> None:
     q = np.minimum(cp.lethality * level * pressure, 0.5)
     deaths = rng.binomial(m.astype(np.int64), q)
     kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
-    for k in np.flatnonzero(deaths):
-        model.people.kill_members(ops[k], int(deaths[k]))
+    hit = np.flatnonzero(deaths)
+    model.people.kill_members_of([ops[k] for k in hit.tolist()], deaths[hit].tolist())
     fire = np.minimum(guns, m) * np.bincount(a, weights=exposure, minlength=len(ops))
     shot = model.world["bystanders"].poisson(bystanders_expected(model, node, fire, level))
-    for k in np.flatnonzero(shot):
-        kills[k] += spill(model, int(node[k]), int(shot[k]))
+    hit = np.flatnonzero(shot)
+    if len(hit):
+        # every fight's bystanders drawn first (spill's draws, in the same order), then killed in that
+        # order at once: nothing between the calls reads the residents (People.kill_civilians_at)
+        owner, at, victims = [], [], []
+        for k, j, n in zip(hit.tolist(), node[hit].tolist(), shot[hit].tolist()):
+            before = len(at)
+            _spill_draws(model, j, n, at, victims)
+            owner += [k] * (len(at) - before)
+        died = model.people.kill_civilians_at(at, victims, "bystanders")
+        kills[hit] += np.bincount(owner, weights=died, minlength=len(ops))[hit]
     charge(ops, kills, rng)
     strength = (m - deaths) * mult
     enemy = np.bincount(node, weights=strength, minlength=model.n_nodes)[node] - strength
@@ -153,12 +162,16 @@ def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generato
     """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases."""
     whole = np.floor(kills)
     whole += rng.random(len(kills)) < kills - whole
-    for k in np.flatnonzero(whole):
-        ops[k].open_homicides += int(whole[k])
+    hit = np.flatnonzero(whole)
+    for k, n in zip(hit.tolist(), whole[hit].tolist()):
+        ops[k].open_homicides += int(n)
+
+
 def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (a, b), a != b, of entries that share a node (entries grouped by node)."""
-    starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
-    sizes = np.diff(np.r_[starts, len(node)])
+    starts = np.flatnonzero(node[1:] != node[:-1]) + 1  # where each node's entries start (np.r_ is slow)
+    starts = np.concatenate((np.zeros(1, np.int64), starts))
+    sizes = np.concatenate((starts[1:], np.array([len(node)]))) - starts
     first = np.repeat(starts, sizes * sizes)
     offset = np.arange(len(first)) - np.repeat(np.cumsum(sizes * sizes) - sizes * sizes, sizes * sizes)
     k = np.repeat(sizes, sizes * sizes)
@@ -173,17 +186,33 @@ def spill(model: CartelModel, node: int, victims: int) -> int:
     Returns how many died (no more than the residents there)."""
     if victims <= 0:
         return 0
-    rng, nbrs, kill = model.world["bystanders"], model.neighbours[node], model.people.kill_civilians
+    at, count = [], []
+    _spill_draws(model, node, victims, at, count)
+    kill, killed = model.people.kill_civilians, 0
+    for k, n in zip(at, count):
+        killed += kill(k, n, "bystanders")
+    return killed
+
+
+def _spill_draws(model: CartelModel, node: int, victims: int, at: list[int], count: list[int]) -> None:
+    """:func:`spill`'s draws (``victims`` > 0): appends to ``at`` and ``count`` the plazas where the
+    bystanders fall and how many, in the order they are killed (the neighbouring plazas by id, then
+    ``node``)."""
+    rng, nbrs = model.world["bystanders"], model.neighbours[node]
     away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
-    killed = 0
-    if away:
+    if away == 1:  # most spills: one plaza, as the bincount below gives it
+        at.append(nbrs[rng.integers(0, len(nbrs), size=1, dtype=np.int64).tolist()[0]])
+        count.append(1)
+    elif away:
         # rng.choice(nbrs, size=away) is rng.integers(0, len(nbrs), size=away) in numpy's own code (the
         # same draws); the victims counted per plaza and taken in the order of the plazas' ids, as
         # np.unique gave them
         counts = np.bincount(rng.integers(0, len(nbrs), size=away, dtype=np.int64), minlength=len(nbrs)).tolist()
         for k, n in sorted((k, n) for k, n in zip(nbrs, counts) if n):
-            killed += kill(k, n, "bystanders")
-    return killed + kill(node, victims - away, "bystanders")
+            at.append(k)
+            count.append(n)
+    at.append(node)
+    count.append(victims - away)
 
 
 def predation(model: CartelModel) -> None:
@@ -195,7 +224,7 @@ def predation(model: CartelModel) -> None:
     some = m > 0
     if not some.any():
         return
-    ops = [o for o, k in zip(everyone, some.tolist()) if k]
+    ops = _Picked(everyone, np.flatnonzero(some))  # the cells with members (for charge)
     node, m, need = model.roster.nodes()[some], m[some], model.roster.need[model.roster.rows()][some]
     rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
     competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]
@@ -203,9 +232,24 @@ def predation(model: CartelModel) -> None:
     rng = model.world["predation"]
     victims = rng.poisson(lam)
     killed = np.zeros(len(ops))
-    for k in np.flatnonzero(victims):
-        killed[k] = model.people.kill_civilians(int(node[k]), int(victims[k]), "predation")
+    hit = np.flatnonzero(victims)
+    if len(hit):
+        # the cells' kill_civilians calls in order, at once (People.kill_civilians_at: the same counts)
+        killed[hit] = model.people.kill_civilians_at(node[hit], victims[hit], "predation")
     charge(ops, killed, rng)
+
+
+class _Picked:
+    """``cells[rows[k]]`` as ``[k]``: the items of a list at some positions, without copying them."""
+
+    def __init__(self, cells: list[MiddleOperator], rows: np.ndarray):
+        self.cells, self.rows = cells, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, k: int) -> MiddleOperator:
+        return self.cells[self.rows[k]]
 
 
 def withdraw(model: CartelModel, op: MiddleOperator) -> None:
