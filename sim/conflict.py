@@ -135,7 +135,7 @@ def fight(model: CartelModel) -> None:
         return
     # one list per column: numpy converts a flat list of numbers faster than a list of tuples
     node = np.array([o.node for o in ops], np.int64)
-    m = np.array([o.members for o in ops], np.float64)
+    m = np.array([o.members for o in ops], np.int64).astype(np.float64)
     guns = np.array([o.guns for o in ops], np.float64)
     groups = [o.group for o in ops]
     gid = np.array([g.gid for g in groups], np.float64)
@@ -183,12 +183,14 @@ def bystanders_expected(model: CartelModel, nodes: np.ndarray, fire: np.ndarray,
     return model.p.cartels.bystander_rate * level * fire * residents / people
 
 
-def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator) -> None:
-    """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases."""
+def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator,
+           rows: np.ndarray | None = None) -> None:
+    """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases
+    (``kills[k]`` is the cell ``ops[rows[k]]``'s if ``rows`` is given, else ``ops[k]``'s)."""
     whole = np.floor(kills)
     whole += rng.random(len(kills)) < kills - whole
     hit = np.flatnonzero(whole)
-    for k, n in zip(hit.tolist(), whole[hit].tolist()):
+    for k, n in zip((hit if rows is None else rows[hit]).tolist(), whole[hit].tolist()):
         ops[k].open_homicides += int(n)
 
 
@@ -245,36 +247,23 @@ def predation(model: CartelModel) -> None:
     wage bill, where the community is less resilient and where rivals compete for the same rents."""
     cp = model.p.cartels
     everyone = model._active()
-    m = np.array([o.members for o in everyone], np.float64)
+    m = np.array([o.members for o in everyone], np.int64).astype(np.float64)  # whole numbers: as one step, faster
     some = m > 0
     if not some.any():
         return
-    ops = _Picked(everyone, np.flatnonzero(some))  # the cells with members (for charge)
+    rows = np.flatnonzero(some)  # the cells with members, by their place in everyone
     node, m, need = model.roster.nodes()[some], m[some], model.roster.need[model.roster.rows()][some]
     rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
     competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]
     lam = cp.predation_rate * m * need * (1.0 - model.resilience[node]) * competition
     rng = model.world["predation"]
     victims = rng.poisson(lam)
-    killed = np.zeros(len(ops))
+    killed = np.zeros(len(rows))
     hit = np.flatnonzero(victims)
     if len(hit):
         # the cells' kill_civilians calls in order, at once (People.kill_civilians_at: the same counts)
         killed[hit] = model.people.kill_civilians_at(node[hit], victims[hit], "predation")
-    charge(ops, killed, rng)
-
-
-class _Picked:
-    """``cells[rows[k]]`` as ``[k]``: the items of a list at some positions, without copying them."""
-
-    def __init__(self, cells: list[MiddleOperator], rows: np.ndarray):
-        self.cells, self.rows = cells, rows
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, k: int) -> MiddleOperator:
-        return self.cells[self.rows[k]]
+    charge(everyone, killed, rng, rows)
 
 
 def withdraw(model: CartelModel, op: MiddleOperator) -> None:
