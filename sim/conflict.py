@@ -58,8 +58,6 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     Targets are drawn in proportion to 0.2 + trafficking value. An empty plaza is simply taken;
     a held one is attacked with probability equal to the expected chance of prevailing.
     """
-    from .agents import MiddleOperator
-
     gid, plazas = op.group.gid, model.plazas
     options = [j for j in model.neighbours[op.node] if gid not in plazas[j]]
     if not options:
@@ -69,19 +67,20 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     send = int(cp.expansion_share * op.members)
     if send < 1:
         return
-    mult = force_multiplier(model, op)
     # force_multiplier of each defender, inline: the same operations on the same values
     lethality, half = cp.gun_lethality, cp.guns_half
     enemy = sum([d.members * float(1.0 + lethality * (g := d.guns / max(d.members, 1.0)) / (g + half))
                  for d in plazas[j].values()])
     if enemy > 0:
-        own = send * mult
+        own = send * force_multiplier(model, op)
         if rng.random() >= own / (own + enemy):
             return
         model.attacks += 1
     guns = op.guns * send / max(op.members, 1)
     op.members -= send
     op.guns -= guns
+    from .agents import MiddleOperator  # here, not at the top of expand: a function's import costs on each call
+
     MiddleOperator(model, op.group, j, send, guns=guns, loyalty=op.loyalty)
 
 
