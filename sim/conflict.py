@@ -198,10 +198,12 @@ def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.flatnonzero(node[1:] != node[:-1]) + 1  # where each node's entries start (np.r_ is slow)
     starts = np.concatenate((np.zeros(1, np.int64), starts))
     sizes = np.concatenate((starts[1:], np.array([len(node)]))) - starts
-    first = np.repeat(starts, sizes * sizes)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(sizes * sizes) - sizes * sizes, sizes * sizes)
-    k = np.repeat(sizes, sizes * sizes)
-    a, b = first + offset // k, first + offset % k
+    square = sizes * sizes
+    first = np.repeat(starts, square)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(square) - square, square)
+    a, b = np.divmod(offset, np.repeat(sizes, square))
+    a += first
+    b += first
     keep = a != b
     return a[keep], b[keep]
 
