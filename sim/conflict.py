@@ -134,7 +134,8 @@ def fight(model: CartelModel) -> None:
         return
     # one list per column: numpy converts a flat list of numbers faster than a list of tuples
     node = np.array([o.node for o in ops], np.int64)
-    m = np.array([o.members for o in ops], np.int64).astype(np.float64)
+    members = np.array([o.members for o in ops], np.int64)
+    m = members.astype(np.float64)  # whole numbers: read as integers, then made floats (faster, the same doubles)
     guns = np.array([o.guns for o in ops], np.float64)
     groups = [o.group for o in ops]
     gid = np.array([g.gid for g in groups], np.float64)
@@ -147,7 +148,7 @@ def fight(model: CartelModel) -> None:
     pressure = np.bincount(a, weights=w, minlength=len(ops))
     level = intensity(model, node)
     q = np.minimum(cp.lethality * level * pressure, 0.5)
-    deaths = rng.binomial(m.astype(np.int64), q)
+    deaths = rng.binomial(members, q)
     kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
     hit = np.flatnonzero(deaths)
     model.people.kill_members_of([ops[k] for k in hit.tolist()], deaths[hit].tolist())
