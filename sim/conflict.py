@@ -26,6 +26,7 @@ F_c = predation_held + (1 - predation_held) x rivals' share of the members at th
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,26 +58,29 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     Targets are drawn in proportion to 0.2 + trafficking value. An empty plaza is simply taken;
     a held one is attacked with probability equal to the expected chance of prevailing.
     """
-    from .agents import MiddleOperator
-
     gid, plazas = op.group.gid, model.plazas
     options = [j for j in model.neighbours[op.node] if gid not in plazas[j]]
     if not options:
         return
-    j = options[_weighted_index(rng, 0.2 + model.value[options]) if len(options) > 1 else _one(rng)]
-    send = int(model.p.cartels.expansion_share * op.members)
+    j = options[_target(rng, model.value, options) if len(options) > 1 else _one(rng)]
+    cp = model.p.cartels
+    send = int(cp.expansion_share * op.members)
     if send < 1:
         return
-    mult = force_multiplier(model, op)
-    enemy = sum(d.members * force_multiplier(model, d) for d in plazas[j].values())
+    # force_multiplier of each defender, inline: the same operations on the same values
+    lethality, half = cp.gun_lethality, cp.guns_half
+    enemy = sum([d.members * float(1.0 + lethality * (g := d.guns / max(d.members, 1.0)) / (g + half))
+                 for d in plazas[j].values()])
     if enemy > 0:
-        own = send * mult
+        own = send * force_multiplier(model, op)
         if rng.random() >= own / (own + enemy):
             return
         model.attacks += 1
     guns = op.guns * send / max(op.members, 1)
     op.members -= send
     op.guns -= guns
+    from .agents import MiddleOperator  # here, not at the top of expand: a function's import costs on each call
+
     MiddleOperator(model, op.group, j, send, guns=guns, loyalty=op.loyalty)
 
 
@@ -87,6 +91,26 @@ def _weighted_index(rng: np.random.Generator, w: np.ndarray) -> int:
     cdf = (w / w.sum()).cumsum()
     cdf /= cdf[-1]
     return int(cdf.searchsorted(rng.random(), side="right"))
+
+
+def _target(rng: np.random.Generator, value: np.ndarray, options: list[int]) -> int:
+    """``_weighted_index(rng, 0.2 + value[options])``; up to 7 options in Python floats, the same
+    operations in the same order: numpy sums fewer than 8 doubles one after the other, from the first
+    (its pairwise sum starts at 8; checked equal on 3 million sums of 2 to 7 weights, and different at
+    8), its cumulative sum is sequential, its divisions are elementwise, and searchsorted to the right
+    is ``bisect_right``."""
+    if len(options) > 7:
+        return _weighted_index(rng, 0.2 + value[options])
+    w = [0.2 + value.item(j) for j in options]
+    total = w[0]
+    for x in w[1:]:
+        total += x
+    run, cdf = 0.0, []
+    for x in w:
+        run = run + x / total if cdf else x / total
+        cdf.append(run)
+    last = cdf[-1]
+    return bisect_right([c / last for c in cdf], rng.random())
 
 
 def _one(rng: np.random.Generator) -> int:
@@ -110,7 +134,8 @@ def fight(model: CartelModel) -> None:
         return
     # one list per column: numpy converts a flat list of numbers faster than a list of tuples
     node = np.array([o.node for o in ops], np.int64)
-    m = np.array([o.members for o in ops], np.float64)
+    members = np.array([o.members for o in ops], np.int64)
+    m = members.astype(np.float64)  # whole numbers: read as integers, then made floats (faster, the same doubles)
     guns = np.array([o.guns for o in ops], np.float64)
     groups = [o.group for o in ops]
     gid = np.array([g.gid for g in groups], np.float64)
@@ -123,14 +148,23 @@ def fight(model: CartelModel) -> None:
     pressure = np.bincount(a, weights=w, minlength=len(ops))
     level = intensity(model, node)
     q = np.minimum(cp.lethality * level * pressure, 0.5)
-    deaths = rng.binomial(m.astype(np.int64), q)
+    deaths = rng.binomial(members, q)
     kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
-    for k in np.flatnonzero(deaths):
-        model.people.kill_members(ops[k], int(deaths[k]))
+    hit = np.flatnonzero(deaths)
+    model.people.kill_members_of([ops[k] for k in hit.tolist()], deaths[hit].tolist())
     fire = np.minimum(guns, m) * np.bincount(a, weights=exposure, minlength=len(ops))
     shot = model.world["bystanders"].poisson(bystanders_expected(model, node, fire, level))
-    for k in np.flatnonzero(shot):
-        kills[k] += spill(model, int(node[k]), int(shot[k]))
+    hit = np.flatnonzero(shot)
+    if len(hit):
+        # every fight's bystanders drawn first (spill's draws, in the same order), then killed in that
+        # order at once: nothing between the calls reads the residents (People.kill_civilians_at)
+        owner, at, victims = [], [], []
+        for k, j, n in zip(hit.tolist(), node[hit].tolist(), shot[hit].tolist()):
+            before = len(at)
+            _spill_draws(model, j, n, at, victims)
+            owner += [k] * (len(at) - before)
+        died = model.people.kill_civilians_at(at, victims, "bystanders")
+        kills[hit] += np.bincount(owner, weights=died, minlength=len(ops))[hit]
     charge(ops, kills, rng)
     strength = (m - deaths) * mult
     enemy = np.bincount(node, weights=strength, minlength=model.n_nodes)[node] - strength
@@ -149,20 +183,28 @@ def bystanders_expected(model: CartelModel, nodes: np.ndarray, fire: np.ndarray,
     return model.p.cartels.bystander_rate * level * fire * residents / people
 
 
-def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator) -> None:
-    """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases."""
+def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator,
+           rows: np.ndarray | None = None) -> None:
+    """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases
+    (``kills[k]`` is the cell ``ops[rows[k]]``'s if ``rows`` is given, else ``ops[k]``'s)."""
     whole = np.floor(kills)
     whole += rng.random(len(kills)) < kills - whole
-    for k in np.flatnonzero(whole):
-        ops[k].open_homicides += int(whole[k])
+    hit = np.flatnonzero(whole)
+    for k, n in zip((hit if rows is None else rows[hit]).tolist(), whole[hit].tolist()):
+        ops[k].open_homicides += int(n)
+
+
 def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (a, b), a != b, of entries that share a node (entries grouped by node)."""
-    starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
-    sizes = np.diff(np.r_[starts, len(node)])
-    first = np.repeat(starts, sizes * sizes)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(sizes * sizes) - sizes * sizes, sizes * sizes)
-    k = np.repeat(sizes, sizes * sizes)
-    a, b = first + offset // k, first + offset % k
+    starts = np.flatnonzero(node[1:] != node[:-1]) + 1  # where each node's entries start (np.r_ is slow)
+    starts = np.concatenate((np.zeros(1, np.int64), starts))
+    sizes = np.concatenate((starts[1:], np.array([len(node)]))) - starts
+    square = sizes * sizes
+    first = np.repeat(starts, square)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(square) - square, square)
+    a, b = np.divmod(offset, np.repeat(sizes, square))
+    a += first
+    b += first
     keep = a != b
     return a[keep], b[keep]
 
@@ -173,17 +215,33 @@ def spill(model: CartelModel, node: int, victims: int) -> int:
     Returns how many died (no more than the residents there)."""
     if victims <= 0:
         return 0
-    rng, nbrs, kill = model.world["bystanders"], model.neighbours[node], model.people.kill_civilians
+    at, count = [], []
+    _spill_draws(model, node, victims, at, count)
+    kill, killed = model.people.kill_civilians, 0
+    for k, n in zip(at, count):
+        killed += kill(k, n, "bystanders")
+    return killed
+
+
+def _spill_draws(model: CartelModel, node: int, victims: int, at: list[int], count: list[int]) -> None:
+    """:func:`spill`'s draws (``victims`` > 0): appends to ``at`` and ``count`` the plazas where the
+    bystanders fall and how many, in the order they are killed (the neighbouring plazas by id, then
+    ``node``)."""
+    rng, nbrs = model.world["bystanders"], model.neighbours[node]
     away = int(rng.binomial(victims, model.p.cartels.spillover)) if nbrs else 0
-    killed = 0
-    if away:
+    if away == 1:  # most spills: one plaza, as the bincount below gives it
+        at.append(nbrs[rng.integers(0, len(nbrs), size=1, dtype=np.int64).tolist()[0]])
+        count.append(1)
+    elif away:
         # rng.choice(nbrs, size=away) is rng.integers(0, len(nbrs), size=away) in numpy's own code (the
         # same draws); the victims counted per plaza and taken in the order of the plazas' ids, as
         # np.unique gave them
         counts = np.bincount(rng.integers(0, len(nbrs), size=away, dtype=np.int64), minlength=len(nbrs)).tolist()
         for k, n in sorted((k, n) for k, n in zip(nbrs, counts) if n):
-            killed += kill(k, n, "bystanders")
-    return killed + kill(node, victims - away, "bystanders")
+            at.append(k)
+            count.append(n)
+    at.append(node)
+    count.append(victims - away)
 
 
 def predation(model: CartelModel) -> None:
@@ -191,21 +249,23 @@ def predation(model: CartelModel) -> None:
     wage bill, where the community is less resilient and where rivals compete for the same rents."""
     cp = model.p.cartels
     everyone = model._active()
-    m = np.array([o.members for o in everyone], np.float64)
+    m = np.array([o.members for o in everyone], np.int64).astype(np.float64)  # whole numbers: as one step, faster
     some = m > 0
     if not some.any():
         return
-    ops = [o for o, k in zip(everyone, some.tolist()) if k]
+    rows = np.flatnonzero(some)  # the cells with members, by their place in everyone
     node, m, need = model.roster.nodes()[some], m[some], model.roster.need[model.roster.rows()][some]
     rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
     competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]
     lam = cp.predation_rate * m * need * (1.0 - model.resilience[node]) * competition
     rng = model.world["predation"]
     victims = rng.poisson(lam)
-    killed = np.zeros(len(ops))
-    for k in np.flatnonzero(victims):
-        killed[k] = model.people.kill_civilians(int(node[k]), int(victims[k]), "predation")
-    charge(ops, killed, rng)
+    killed = np.zeros(len(rows))
+    hit = np.flatnonzero(victims)
+    if len(hit):
+        # the cells' kill_civilians calls in order, at once (People.kill_civilians_at: the same counts)
+        killed[hit] = model.people.kill_civilians_at(node[hit], victims[hit], "predation")
+    charge(everyone, killed, rng, rows)
 
 
 def withdraw(model: CartelModel, op: MiddleOperator) -> None:

@@ -68,12 +68,63 @@ class People:
         self._died(op.node, deaths, cause)
         return deaths
 
+    def kill_members_of(self, cells: list[MiddleOperator], deaths: list[int], cause: str = "members") -> None:
+        """:meth:`kill_members` of ``cells[k]``, ``deaths[k]`` (Python ints) for each k in order: each
+        cell's members and guns change by the same operations on the same values; the deaths are
+        counted once, as whole numbers (exact in any order)."""
+        nodes, died = [], []
+        for op, n in zip(cells, deaths):
+            n = min(n, op.members)
+            op.guns *= 1.0 - n / max(op.members, 1)
+            op.members -= n
+            nodes.append(op.node)
+            died.append(n)
+        if died:
+            np.add.at(self.homicides, nodes, died)
+            total = sum(died)
+            self.killed[cause] += total
+            self.dead += total
+
     def kill_civilians(self, node: int, victims: int, cause: str) -> int:
         """Residents of ``node`` killed by cartel violence (``cause``: bystanders | predation); returns how many."""
         victims = int(min(victims, self.residents[node]))
         self.residents[node] -= victims
         self._died(node, victims, cause)
         return victims
+
+    def kill_civilians_at(self, nodes: np.ndarray, victims: np.ndarray, cause: str) -> np.ndarray:
+        """:meth:`kill_civilians` of ``nodes[k]``, ``victims[k]`` for k = 0, 1, ... in order, at once;
+        returns how many died of each entry (int64).
+
+        The same counts: where a node's residents R are a whole number >= 0 (as they are: they start
+        rounded and change by whole persons), the entries at one node take, in order, min(c_k, R) -
+        min(c_k-1, R) victims, c_k the node's running total of victims, which is what the calls one
+        by one leave them; residents, homicides and the dead change by the same whole numbers (exact in
+        any order). Anywhere else (no such case is known) the calls are made one by one."""
+        nodes = np.asarray(nodes, np.int64)
+        victims = np.asarray(victims, np.int64)
+        if len(nodes) == 0:
+            return np.zeros(0, np.int64)
+        here = self.residents[nodes]
+        if not ((here >= 0).all() and (here == np.floor(here)).all() and (victims >= 0).all()):
+            return np.array([self.kill_civilians(j, v, cause) for j, v in zip(nodes.tolist(), victims.tolist())], np.int64)
+        order = np.argsort(nodes, kind="stable")
+        at, wanted = nodes[order], victims[order]
+        starts = np.concatenate((np.zeros(1, np.int64), np.flatnonzero(at[1:] != at[:-1]) + 1))
+        running = np.cumsum(wanted)
+        sizes = np.concatenate((starts[1:], np.array([len(at)]))) - starts
+        running -= np.repeat(running[starts] - wanted[starts], sizes)
+        residents = here[order]
+        died = (np.minimum(running, residents) - np.minimum(running - wanted, residents)).astype(np.int64)
+        killed = np.empty_like(died)
+        killed[order] = died
+        per_node, where = np.add.reduceat(died, starts), at[starts]
+        self.residents[where] -= per_node
+        self.homicides[where] += per_node
+        total = int(per_node.sum())
+        self.killed[cause] += total
+        self.dead += total
+        return killed
 
     def kill_leader(self, node: int) -> None:
         """A leader at ``node`` killed (by the state or in a fight): a homicide."""
