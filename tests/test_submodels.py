@@ -172,3 +172,32 @@ def test_operator_arrests_weaken_groups_without_succession_crises():
     # operator targeting starts crew-sized splinters too; the README reports how many
     assert sum(r[2] for r in on_ops) > sum(r[2] for r in on_leaders)
     assert np.mean([r[3] for r in on_ops]) < np.mean(none)
+
+
+def test_civilians_killed_at_once_as_one_by_one():
+    """People.kill_civilians_at (fights' and predation's civilian deaths in one pass) leaves the same
+    residents, homicides, counts by cause and deaths per entry as kill_civilians called entry by entry,
+    victims capped by the residents left at each node in order; also where residents are not whole
+    numbers or are negative (the one-by-one fallback)."""
+    from sim.people import People
+
+    model = make(steps=2)
+    n = model.n_nodes
+    rng = np.random.default_rng(7)
+    capped = 0
+    for case in range(300):
+        residents = rng.integers(0, 6, n).astype(np.float64)
+        if case % 3 == 1:
+            residents[rng.integers(0, 6)] += 0.5  # not a whole number: the fallback
+        elif case % 3 == 2:
+            residents[rng.integers(0, 6)] = -2.0  # negative: the fallback
+        at_once, one_by_one = People(model, residents.copy()), People(model, residents.copy())
+        nodes = rng.integers(0, 6, rng.integers(1, 20))
+        victims = rng.integers(0, 5, nodes.size)
+        got = at_once.kill_civilians_at(nodes, victims, "predation")
+        want = [one_by_one.kill_civilians(int(j), int(v), "predation") for j, v in zip(nodes, victims)]
+        assert got.tolist() == want
+        assert (at_once.residents == one_by_one.residents).all() and (at_once.homicides == one_by_one.homicides).all()
+        assert at_once.killed == one_by_one.killed and at_once.dead == one_by_one.dead
+        capped += sum(want) < victims.sum()
+    assert capped >= 100  # the residents' cap was reached in many cases
