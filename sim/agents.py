@@ -39,36 +39,26 @@ class CartelLeader(CellAgent):
         group.headless_since = -1
 
     def step(self) -> None:
-        """This leader's week alone: :meth:`step_all` for one leader (the model steps them all at once)."""
+        """This leader's week alone (the model steps all leaders at once: :meth:`step_all`)."""
         CartelLeader.step_all(self.model, [self])
 
     @staticmethod
     def step_all(model: CartelModel, leaders: list[CartelLeader]) -> None:
-        """The leaders' week, in the order given: each group's head bribes (:meth:`bribe`), then directs
-        expansion (:meth:`direct_expansion`); a leader who no longer heads its group does nothing.
+        """The leaders' week, in the order given: each group's head bribes officials where the group's
+        cells are, then orders expansion (:class:`_LeadersWeek`); a leader who no longer heads its
+        group does nothing.
 
-        The group's cells are read once, and all the bribes are paid before the first expansion: the
+        The groups' cells are read once, and all the bribes are paid before the first expansion: the
         same as bribing and expanding leader by leader, since a group's bribe and the readiness of its
         cells read only its own cells (members, nodes) and war chest, an expansion changes only the
         expanding group's cells (it moves members from one of them to a new one) and no chest, and
-        each group bribes before it expands (:class:`_Cells`).
+        each group bribes before it expands.
         """
         heads = [leader for leader in leaders if leader.group.leader is leader]
         if heads:
-            cells = _Cells([leader.group for leader in heads])
-            cells.bribe(model)
-            cells.expand(model)
-
-    def bribe(self) -> None:
-        """Spend ``bribe_share`` of the war chest on officials where the group's cells are, in proportion
-        to each cell's members (nothing where the group has no members; the chest is spent all the same)."""
-        _Cells([self.group]).bribe(self.model)
-
-    def direct_expansion(self) -> None:
-        """Order Poisson(rate x plazas) attempts to take neighbouring plazas; a splinter in its first
-        year pushes harder: rate x (1 + splinter_push). A cell is ready once it has
-        ``expansion_min_fill`` of a municipality-sized plaza's capacity at its node."""
-        _Cells([self.group]).expand(self.model)
+            week = _LeadersWeek([leader.group for leader in heads])
+            week.bribe(model)
+            week.expand(model)
 
     def leave(self) -> None:
         """Leave office (arrest, death); the group is left to :mod:`sim.succession`."""
@@ -83,9 +73,10 @@ def _members_to_expand(model: CartelModel) -> np.ndarray:
     return model.p.cartels.expansion_min_fill * model.plaza_capacity
 
 
-class _Cells:
-    """The cells of the groups whose leaders act this week (in the leaders' order; each group's cells
-    in its ``plazas`` order), read once: their members (as floats) and nodes."""
+class _LeadersWeek:
+    """The leaders' bribes and expansion orders of one week, over the cells of the groups whose
+    leaders act (in the leaders' order; each group's cells in its ``plazas`` order), read once: their
+    members (as floats) and nodes."""
 
     __slots__ = ("groups", "ops", "counts", "members", "nodes")
 
@@ -97,11 +88,11 @@ class _Cells:
         self.nodes = np.array([op.node for op in ops], dtype=np.int64)
 
     def bribe(self, model: CartelModel) -> None:
-        """Each group spends ``bribe_share`` of its chest, if positive (``cash -= spend``, group by group,
-        on Python scalars), over its cells: ``spend x members / total`` per cell, the same operations
-        on the same doubles as one group at a time (a group's total is a sum of whole numbers, exact in
-        any order). All added with one ``np.add.at``: unbuffered, so each node's bribes are summed in
-        the groups' order, as one ``np.add.at`` per group did."""
+        """Each group spends ``bribe_share`` of its war chest, if positive, on officials where its cells
+        are, in proportion to each cell's members (nothing where the group has no members; the chest is
+        spent all the same): ``spend x members / total`` per cell, the same operations on the same
+        doubles as one group at a time (a group's total is a sum of whole numbers, exact in any order),
+        added with one ``np.add.at`` (unbuffered: each node's bribes are summed in the groups' order)."""
         share, groups = model.p.cartels.bribe_share, self.groups
         spends = []
         for g in groups:
@@ -109,38 +100,36 @@ class _Cells:
             if not spend <= 0:
                 g.cash -= spend
             spends.append(spend)
-        seg = np.repeat(np.arange(len(groups)), self.counts)  # the group of each cell
-        totals = np.bincount(seg, weights=self.members, minlength=len(groups))
+        group_of = np.repeat(np.arange(len(groups)), self.counts)  # the group of each cell
+        totals = np.bincount(group_of, weights=self.members, minlength=len(groups))
         spends = np.array(spends, dtype=float)
-        pays = ~(spends <= 0) & ~(totals <= 0)  # a group pays unless spend <= 0 or total <= 0
-        if pays.all():
-            np.add.at(model.bribes, self.nodes, spends[seg] * self.members / totals[seg])
-        elif pays.any():
-            paid = pays[seg]
-            at = seg[paid]
-            np.add.at(model.bribes, self.nodes[paid], spends[at] * self.members[paid] / totals[at])
+        pays = (~(spends <= 0) & ~(totals <= 0))[group_of]  # cells of a group with something to spend and members
+        at = group_of[pays]
+        np.add.at(model.bribes, self.nodes[pays], spends[at] * self.members[pays] / totals[at])
 
     def expand(self, model: CartelModel) -> None:
-        """Each group in turn orders Poisson(rate x plazas) expansion attempts (``expansion`` stream),
-        each from one of its ready cells drawn uniformly (:func:`_members_to_expand`; still ready when
-        its turn comes), taken up by :func:`sim.conflict.expand`. A group's ready cells are worked out
-        for all groups at once, which is the same: other groups' expansions do not change them."""
-        cp, rng, week, ops, counts = model.p.cartels, model.world["expansion"], model.week, self.ops, self.counts
+        """Each group in turn orders Poisson(rate x plazas) attempts (``expansion`` stream) to take
+        neighbouring plazas, rate = ``expansion_rate``, x (1 + ``splinter_push``) for a splinter in its
+        first year. Each attempt starts from one of the group's ready cells, drawn uniformly (at least
+        ``expansion_min_fill`` of a plaza's capacity at its node: :func:`_members_to_expand`; still
+        ready when its turn comes), and is taken up by :func:`sim.conflict.expand`. The ready cells
+        are found for all groups at once, which is the same: other groups' expansions do not change them."""
+        cp, rng = model.p.cartels, model.world["expansion"]
         needed = _members_to_expand(model)[self.nodes]
-        pos = np.flatnonzero(self.members >= needed)  # the ready cells, group by group
-        need = needed[pos]
-        bounds = np.searchsorted(pos, np.cumsum([0, *counts])).tolist()
-        rates = {young: cp.expansion_rate * (1.0 + cp.splinter_push * young) for young in (False, True)}
+        ready = np.flatnonzero(self.members >= needed)  # positions of the ready cells, group by group
+        needed = needed[ready]
+        bounds = np.searchsorted(ready, np.cumsum([0, *self.counts])).tolist()  # each group's slice of ready
         for k, group in enumerate(self.groups):
-            attempts = rng.poisson(rates[group.parent >= 0 and week - group.founded < 52] * counts[k])
+            young_splinter = group.parent >= 0 and model.week - group.founded < 52
+            rate = cp.expansion_rate * (1.0 + cp.splinter_push * young_splinter)
+            attempts = rng.poisson(rate * self.counts[k])
             if attempts == 0:
                 continue
-            lo = bounds[k]
-            n = bounds[k + 1] - lo
+            first, n = bounds[k], bounds[k + 1] - bounds[k]
             for _ in range(min(attempts, n)):
-                i = lo + int(rng.integers(n))
-                op = ops[pos.item(i)]
-                if op.active and op.members >= need.item(i):
+                i = first + int(rng.integers(n))
+                op = self.ops[ready.item(i)]
+                if op.active and op.members >= needed.item(i):
                     conflict.expand(model, op, rng)
 
 

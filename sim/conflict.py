@@ -94,14 +94,18 @@ def _weighted_index(rng: np.random.Generator, w: np.ndarray) -> int:
 
 
 def _target(rng: np.random.Generator, value: np.ndarray, options: list[int]) -> int:
-    """``_weighted_index(rng, 0.2 + value[options])``; up to 7 options in Python floats, the same
-    operations in the same order: numpy sums fewer than 8 doubles one after the other, from the first
-    (its pairwise sum starts at 8; checked equal on 3 million sums of 2 to 7 weights, and different at
-    8), its cumulative sum is sequential, its divisions are elementwise, and searchsorted to the right
-    is ``bisect_right``."""
+    """``_weighted_index(rng, 0.2 + value[options])``; up to 7 options in Python floats
+    (:func:`_cdf`), and searchsorted to the right is ``bisect_right``."""
     if len(options) > 7:
         return _weighted_index(rng, 0.2 + value[options])
-    w = [0.2 + value.item(j) for j in options]
+    return bisect_right(_cdf([0.2 + value.item(j) for j in options]), rng.random())
+
+
+def _cdf(w: list[float]) -> list[float]:
+    """The cumulative distribution :func:`_weighted_index` makes of fewer than 8 weights, in Python
+    floats: the same operations in the same order (numpy sums fewer than 8 doubles one after the other,
+    from the first: its pairwise sum starts at 8; its cumulative sum is sequential; its divisions are
+    elementwise). Checked bit for bit by tests/test_submodels.py."""
     total = w[0]
     for x in w[1:]:
         total += x
@@ -110,7 +114,7 @@ def _target(rng: np.random.Generator, value: np.ndarray, options: list[int]) -> 
         run = run + x / total if cdf else x / total
         cdf.append(run)
     last = cdf[-1]
-    return bisect_right([c / last for c in cdf], rng.random())
+    return [c / last for c in cdf]
 
 
 def _one(rng: np.random.Generator) -> int:
@@ -184,13 +188,13 @@ def bystanders_expected(model: CartelModel, nodes: np.ndarray, fire: np.ndarray,
 
 
 def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generator,
-           rows: np.ndarray | None = None) -> None:
+           pos: np.ndarray | None = None) -> None:
     """Add expected killings to each cell's unsolved homicides, rounded at random to whole cases
-    (``kills[k]`` is the cell ``ops[rows[k]]``'s if ``rows`` is given, else ``ops[k]``'s)."""
+    (``kills[k]`` is the cell ``ops[pos[k]]``'s if ``pos`` is given, else ``ops[k]``'s)."""
     whole = np.floor(kills)
     whole += rng.random(len(kills)) < kills - whole
     hit = np.flatnonzero(whole)
-    for k, n in zip((hit if rows is None else rows[hit]).tolist(), whole[hit].tolist()):
+    for k, n in zip((hit if pos is None else pos[hit]).tolist(), whole[hit].tolist()):
         ops[k].open_homicides += int(n)
 
 
@@ -253,19 +257,19 @@ def predation(model: CartelModel) -> None:
     some = m > 0
     if not some.any():
         return
-    rows = np.flatnonzero(some)  # the cells with members, by their place in everyone
+    pos = np.flatnonzero(some)  # the cells with members, by their place in everyone
     node, m, need = model.roster.nodes()[some], m[some], model.roster.need[model.roster.rows()][some]
     rivals = (model.members_at[node] - m) / np.maximum(model.members_at[node], 1.0)
     competition = cp.predation_held + (1.0 - cp.predation_held) * rivals * model.contact[node]
     lam = cp.predation_rate * m * need * (1.0 - model.resilience[node]) * competition
     rng = model.world["predation"]
     victims = rng.poisson(lam)
-    killed = np.zeros(len(rows))
+    killed = np.zeros(len(pos))
     hit = np.flatnonzero(victims)
     if len(hit):
         # the cells' kill_civilians calls in order, at once (People.kill_civilians_at: the same counts)
         killed[hit] = model.people.kill_civilians_at(node[hit], victims[hit], "predation")
-    charge(everyone, killed, rng, rows)
+    charge(everyone, killed, rng, pos)
 
 
 def withdraw(model: CartelModel, op: MiddleOperator) -> None:

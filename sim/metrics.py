@@ -129,10 +129,8 @@ class Recorder:
         # floats depends on both), without its frames; a list comprehension reads them fastest
         model.guns_total = float(sum([o.guns for o in ops]))
         # Groups' sizes from the week's last census (Group.size), not recounted from their plazas
-        # (Group.members): nothing between that census and the record changes a cell's members
-        # (CartelModel.step: predation and background homicides kill residents; communities and
-        # corruption update node arrays). tests/test_model.py::test_record_reads_the_last_census
-        # checks Group.size == Group.members and the members' total at every record.
+        # (Group.members): nothing between that census and the record may change a cell's members
+        # (tests/test_model.py::test_record_reads_the_last_census checks it at every record).
         alive = [g for g in model.groups.values() if g.alive]
         size = [g.size for g in alive]
         # every active cell is in an alive group and in no other: the groups' sizes add up to all members

@@ -8,7 +8,7 @@ One step is one week. The schedule of a week (read it here, in :meth:`CartelMode
    revenue north along the routes (:func:`sim.pillars.border.weekly_flows`); financial intelligence
    freezes a share of the laundered revenue and of the groups' cash (:func:`sim.pillars.finance.weekly`);
 3. every cell earns, pays tribute, buys guns, recruits and loses members (:func:`sim.cells.update`);
-4. leaders bribe and order expansion (``CartelLeader.step``, random order);
+4. leaders bribe and order expansion (``CartelLeader.step_all``, leaders in random order);
 5. police and armed-forces units are deployed (:func:`sim.pillars.disruption.deploy`); their presence
    deters fights;
 6. fights in contested plazas (:func:`sim.conflict.fight`);

@@ -62,9 +62,7 @@ class People:
     # -- deaths ---------------------------------------------------------------------------
     def kill_members(self, op: MiddleOperator, deaths: int, cause: str = "members") -> int:
         """Members of ``op``'s cell killed (by rivals, or by the security forces: ``cause`` security)."""
-        deaths = min(deaths, op.members)
-        op.guns *= 1.0 - deaths / max(op.members, 1)
-        op.members -= deaths
+        deaths = _thin(op, deaths)
         self._died(op.node, deaths, cause)
         return deaths
 
@@ -74,11 +72,8 @@ class People:
         counted once, as whole numbers (exact in any order)."""
         nodes, died = [], []
         for op, n in zip(cells, deaths):
-            n = min(n, op.members)
-            op.guns *= 1.0 - n / max(op.members, 1)
-            op.members -= n
             nodes.append(op.node)
-            died.append(n)
+            died.append(_thin(op, n))
         if died:
             np.add.at(self.homicides, nodes, died)
             total = sum(died)
@@ -198,3 +193,11 @@ class People:
         members = sum(o.members for o in model._active())
         in_custody = sum(c.waiting + c.imprisoned for c in model.courts)
         return int(self.residents.sum() + members + leaders + in_custody + self.dead)
+
+
+def _thin(op: MiddleOperator, deaths: int) -> int:
+    """Take up to ``deaths`` members out of ``op``'s cell, with their share of its guns; returns how many."""
+    deaths = min(deaths, op.members)
+    op.guns *= 1.0 - deaths / max(op.members, 1)
+    op.members -= deaths
+    return deaths

@@ -28,6 +28,7 @@ class Roster:
     ``cash``, ``loyalty``, ``need``: one entry per row (index them with :meth:`rows`)."""
 
     def __init__(self, capacity: int = 1024):
+        capacity = max(capacity, 1)
         self._cells: list[MiddleOperator | None] = []  # row -> cell (None once it is gone)
         self._node = np.zeros(capacity, np.int64)
         self._gid = np.zeros(capacity, np.int64)
@@ -40,10 +41,10 @@ class Roster:
     def add(self, cell: MiddleOperator, node: int, gid: int) -> int:
         """Enter a new cell; returns its row."""
         row = len(self._cells)
-        if row == len(self._active):
-            self._node, self._gid, self._active = (np.resize(a, 2 * row) for a in (self._node, self._gid, self._active))
+        if row == len(self._active):  # full: twice the room, the new rows zero
+            self._node, self._gid, self._active = (_doubled(a) for a in (self._node, self._gid, self._active))
             for name in COLUMNS:
-                setattr(self, name, np.resize(getattr(self, name), 2 * row))
+                setattr(self, name, _doubled(getattr(self, name)))
         self._cells.append(cell)
         self._node[row], self._gid[row], self._active[row] = node, gid, True
         self._changed()
@@ -63,8 +64,10 @@ class Roster:
         self._rows = self._list = self._nodes = None
 
     def rows(self) -> np.ndarray:
+        """The rows of the active cells, in creation order (read-only)."""
         if self._rows is None:
             self._rows = np.flatnonzero(self._active[:len(self._cells)])
+            self._rows.flags.writeable = False
         return self._rows
 
     def cells(self) -> list[MiddleOperator]:
@@ -78,6 +81,7 @@ class Roster:
         """The node of each active cell, in the order of :meth:`cells` (read-only)."""
         if self._nodes is None:
             self._nodes = self._node[self.rows()]
+            self._nodes.flags.writeable = False
         return self._nodes
 
     def gids(self) -> np.ndarray:
@@ -85,8 +89,14 @@ class Roster:
         return self._gid[self.rows()]
 
 
+def _doubled(a: np.ndarray) -> np.ndarray:
+    return np.concatenate((a, np.zeros_like(a)))
+
+
 def column(name: str, doc: str) -> property:
-    """A cell attribute kept in the roster's column ``name`` (read as a numpy float)."""
+    """A cell attribute kept in the roster's column ``name``. It reads as a numpy float (``np.float64``),
+    not a Python float: the same double, but Python's ``sum()`` adds numpy floats without its
+    compensation, so a sum over cells should go through the column (``roster.cash[rows].tolist()``)."""
 
     def get(cell: MiddleOperator) -> np.float64:
         return getattr(cell.model.roster, name)[cell.row]

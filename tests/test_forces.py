@@ -147,3 +147,18 @@ def test_an_unquoted_accented_state_gets_a_hint_that_works_when_pasted(tmp_path,
     assert "where:'" in hint and not (tmp_path / "bad").exists()
     cfg = compose(["territory=mexico_states", "steps=2", hint])  # the hint as typed: composed and validated
     assert cfg.interventions[0].where in ("Michoacán", "Nuevo León")
+
+
+def test_every_unit_stands_where_mesa_has_it_every_week():
+    """A unit's ``node`` (kept with its Mesa cell, for speed) is its cell's coordinate and the unit is
+    among that cell's agents, every week, for hunters, sweeping units and an operation's units."""
+    m = CartelModel(rng=2, territory="mexico_states", steps=30, policy="merida", policy__military_share=0.3,
+                    interventions=[{"kind": "operation", "where": "Sinaloa", "from_step": 5, "to_step": 20, "units": 40}])
+    moved = 0
+    for _ in range(30):
+        before = {id(u): u.node for u in m.police}
+        m.step()
+        for u in m.police:
+            assert u.node == u.cell.coordinate and u in u.cell.agents
+            moved += before.get(id(u), u.node) != u.node
+    assert moved >= 100 and {u.target for u in m.police} >= {"leaders", "operators"}

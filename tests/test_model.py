@@ -170,12 +170,44 @@ def test_kept_list_of_active_cells_follows_every_creation_and_removal():
 
 def test_leaders_stepped_together_as_one_by_one(monkeypatch):
     """``CartelLeader.step_all`` (all bribes in one pass, then the expansions) runs the same weeks, bit
-    for bit, as each leader bribing then expanding in turn, the rule it replaces."""
+    for bit, as the rule it replaced: each leader in turn bribing, then ordering its expansions (the
+    reference below is that rule's code as it was)."""
+    from sim import conflict
+    from sim.agents import _members_to_expand
+
+    def bribe(leader):
+        spend = leader.model.p.cartels.bribe_share * leader.group.cash
+        if spend <= 0:
+            return
+        leader.group.cash -= spend
+        ops = leader.group.plazas.values()
+        weights = np.array([op.members for op in ops], dtype=float)
+        total = weights.sum()
+        if total <= 0:
+            return
+        nodes = np.array([op.node for op in ops], dtype=np.int64)
+        np.add.at(leader.model.bribes, nodes, spend * weights / total)
+
+    def direct_expansion(leader):
+        model, cp, group = leader.model, leader.model.p.cartels, leader.group
+        rng = model.world["expansion"]
+        young_splinter = group.parent >= 0 and model.week - group.founded < 52
+        rate = cp.expansion_rate * (1.0 + cp.splinter_push * young_splinter)
+        attempts = rng.poisson(rate * len(group.plazas))
+        if attempts == 0:
+            return
+        needed = _members_to_expand(model)
+        ready = [op for op in group.plazas.values() if op.members >= needed[op.node]]
+        for _ in range(min(attempts, len(ready))):
+            op = ready[int(rng.integers(len(ready)))]
+            if op.active and op.members >= needed[op.node]:
+                conflict.expand(model, op, rng)
+
     def one_by_one(model, leaders):
         for leader in leaders:
             if leader.group.leader is leader:
-                leader.bribe()
-                leader.direct_expansion()
+                bribe(leader)
+                direct_expansion(leader)
 
     def run(batched: bool, **kw):
         with monkeypatch.context() as mp:

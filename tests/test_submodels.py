@@ -201,3 +201,23 @@ def test_civilians_killed_at_once_as_one_by_one():
         assert at_once.killed == one_by_one.killed and at_once.dead == one_by_one.dead
         capped += sum(want) < victims.sum()
     assert capped >= 100  # the residents' cap was reached in many cases
+
+
+def test_expansion_target_in_python_floats_is_numpys_choice():
+    """conflict._target (up to 7 options in Python floats, for speed) makes numpy's cumulative
+    distribution bit for bit, picks the same plaza as numpy's weighted choice and leaves the generator
+    at the same place, for 2 to 9 options (numpy's sum of fewer than 8 doubles is sequential: if a
+    numpy version changed that, this test would catch it)."""
+    from sim.conflict import _cdf, _target, _weighted_index
+
+    values = np.random.default_rng(11).random((20_000, 9)) ** 3  # skewed trafficking values, many near 0
+    for k, value in enumerate(values):
+        options = list(range(2 + k % 8))
+        w = 0.2 + value[options]
+        if len(options) < 8:
+            cdf = (w / w.sum()).cumsum()
+            cdf /= cdf[-1]
+            assert _cdf(w.tolist()) == cdf.tolist()
+        a, b = np.random.default_rng(k), np.random.default_rng(k)
+        assert _target(a, value, options) == _weighted_index(b, w)
+        assert a.random() == b.random()

@@ -79,8 +79,15 @@ class Police(CellAgent):
         self.force = force
         self.operation = operation
         self.cell = model.grid[0]
-        self.node = 0  # the cell's coordinate, kept with the cell by deploy (a plain attribute: read twice a week)
+        self.node = 0  # the cell's coordinate, kept with the cell by move_to (a plain attribute: read twice a week)
         self.target = "operators"
+
+    def move_to(self, node: int) -> None:
+        """Go to ``node``: Mesa's cell and the ``node`` kept with it (a unit that stays keeps its cell,
+        as Mesa's setter would). Units move only through here."""
+        if self.node != node:
+            self.cell = self.model.grid[node]
+            self.node = node
 
     def step(self) -> None:
         """Arrest at the unit's plaza: members (Epstein's saturating form), crew bosses, a leader.
@@ -213,13 +220,9 @@ def _hunt(model: CartelModel, units: list, fallback: np.ndarray | None) -> None:
     if not units:
         return
     n_targets = min(len(led), math.ceil(len(units) / model.p.police.units_per_target))
-    grid = model.grid
     for k, unit in enumerate(units):
         unit.target = "leaders"
-        j = led[k % n_targets].leader.node
-        if unit.node != j:  # a unit that stays keeps its cell (Mesa's setter would do nothing)
-            unit.cell = grid[j]
-            unit.node = j
+        unit.move_to(led[k % n_targets].leader.node)
 
 
 def locate_leaders(model: CartelModel) -> None:
@@ -235,7 +238,7 @@ def _place(model: CartelModel, units: list, weights: np.ndarray | None, target: 
     if not units or weights is None:
         return
     nodes = model.state["deploy"].choice(model.n_nodes, size=len(units), p=weights)
-    _move(model, units, nodes.tolist(), target)
+    _move(units, nodes.tolist(), target)
 
 
 def _place_in(model: CartelModel, units: list, nodes: np.ndarray) -> None:
@@ -244,17 +247,14 @@ def _place_in(model: CartelModel, units: list, nodes: np.ndarray) -> None:
     if weights.sum() <= 0:
         weights = model.population[nodes]
     picks = model.state["deploy"].choice(nodes, size=len(units), p=weights / weights.sum())
-    _move(model, units, picks.tolist(), "operators")
+    _move(units, picks.tolist(), "operators")
 
 
-def _move(model: CartelModel, units: list, nodes: list[int], target: str) -> None:
-    """Put each unit on its node's cell (``node`` kept with it) with its target."""
-    grid = model.grid
+def _move(units: list, nodes: list[int], target: str) -> None:
+    """Send each unit to its node with its target."""
     for unit, j in zip(units, nodes):
         unit.target = target
-        if unit.node != j:  # a unit that stays keeps its cell (Mesa's setter would do nothing)
-            unit.cell = grid[j]
-            unit.node = j
+        unit.move_to(j)
 
 
 def start_operation(model: CartelModel, op: Operation, nodes: list[int]) -> None:
