@@ -7,7 +7,7 @@
 Every combination is composed and checked as ``experiments.run -m`` would (a bad value gets one line
 and exit status 2). Time: each run's weeks times the seconds per week of its territory from
 ``make bench`` (``results/bench.json`` when it exists, else the figures below, measured on a 2-core
-AMD EPYC), plus the launcher's cost per run (``experiments.bench_launchers``), spread over the
+Intel Xeon), plus the launcher's cost per run (``experiments.bench_launchers``), spread over the
 launcher's parallel workers. Disk: the size of each run's files, from measured parquet sizes.
 Both are estimates (about ±50%: a loaded machine is slower, violent runs compress less well).
 Runs the sweep folder already holds as finished are not subtracted (re-running skips them).
@@ -27,11 +27,12 @@ from .config import compose, sweep_combinations
 
 BENCH_JSON = Path("results/bench.json")
 # seconds per 520-week run, one core (make bench, README's Performance table)
-RUN_S_520 = {"small": 0.48, "mexico_states": 1.54, "national": 7.16}
+RUN_S_520 = {"small": 0.74, "mexico_states": 1.62, "national": 3.91}
 NATIONAL_NODES = 2470
-SCALING_EXPONENT = 0.66  # time per week grows as nodes ** 0.66 (make bench, 100 to 10,000 nodes)
-# seconds a run costs beyond its simulation (experiments.bench_launchers: small one-week runs)
-LAUNCHER_OVERHEAD_S = {"basic": 0.30, "joblib": 0.45, "submitit_local": 1.36, "submitit_slurm": 1.36, "ray": 1.0}
+SCALING_EXPONENT = 0.57  # time per week grows as nodes ** 0.57 (make bench, 100 to 10,000 nodes)
+# CPU seconds a run costs beyond its simulation (experiments.bench_launchers: 16 small one-week runs, README,
+# Performance; submitit_slurm as submitit_local, ray not measured)
+LAUNCHER_OVERHEAD_S = {"basic": 0.20, "joblib": 0.40, "submitit_local": 1.54, "submitit_slurm": 1.54, "ray": 1.0}
 # bytes (measured): per run, summary.json + .hydra/ + run.log, each file rounded up to a 4 KiB block
 FIXED_BYTES = 6 * 4096
 TIMESERIES_BYTES = (16_000, 100)  # fixed, per week (parquet, 520 weeks: 67 KB)
@@ -64,7 +65,7 @@ def seconds_per_week(bench: Path = BENCH_JSON) -> tuple[dict[str, float], str]:
             return {**{k: v / 520 for k, v in RUN_S_520.items()}, **measured}, str(bench)
         except (ValueError, KeyError, TypeError):
             pass
-    return {k: v / 520 for k, v in RUN_S_520.items()}, "make bench figures in experiments/plan.py (2-core AMD EPYC)"
+    return {k: v / 520 for k, v in RUN_S_520.items()}, "make bench figures in experiments/plan.py (2-core Intel Xeon)"
 
 
 def _week_s(cfg, per_week: dict[str, float]) -> float:
