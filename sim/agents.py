@@ -12,6 +12,7 @@ Processes that touch every cell at once (income, recruitment, fights) are writte
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -183,10 +184,9 @@ class MiddleOperator(CellAgent):
         gid = model.roster.gids()
         members = np.array([o.members for o in ops], np.float64)
         loyalty = model.roster.loyalty[model.roster.rows()]
-        plazas, size, headless = np.zeros(model._next_gid), np.zeros(model._next_gid), np.zeros(model._next_gid, bool)
-        for g in model.groups.values():  # each group's plazas, size and leader, then each cell's group's
-            plazas[g.gid], size[g.gid], headless[g.gid] = len(g.plazas), g.size, g.leader is None
-        plazas, size, headless = plazas[gid], size[gid], headless[gid]
+        plazas = model.per_group(lambda g: len(g.plazas))[gid]
+        size = model.per_group(attrgetter("size"))[gid]
+        headless = model.per_group(attrgetter("headless"), bool)[gid]
         contender = np.zeros(len(ops))  # 1 for a contender in an open succession (by its row in the roster)
         contenders = [o.row for g in model.groups.values() if g.leader is None for o in g.contenders if o.active]
         contender[np.searchsorted(model.roster.rows(), contenders)] = 1.0

@@ -15,6 +15,7 @@ Forms (per cell c at node i, one week; Prieto-Curiel et al. 2023 turned into loc
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,9 +37,7 @@ def update(model: CartelModel) -> None:
     guns = np.array([o.guns for o in ops], np.float64)
     cash, loyal = roster.cash[rows], roster.loyalty[rows]
     groups = [g for g in model.groups.values() if g.alive]  # the groups with active cells
-    headless = np.zeros(model._next_gid, bool)
-    headless[[g.gid for g in groups if g.leader is None]] = True
-    headless = headless[gid]
+    headless = model.per_group(attrgetter("headless"), bool)[gid]
     members_at = model.members_at  # computed by model.census() before this call
     share = m / np.maximum(members_at[node], 1.0)
 

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .people import runs
+
 if TYPE_CHECKING:
     from .agents import MiddleOperator
     from .model import CartelModel
@@ -67,10 +69,7 @@ def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> 
     send = int(cp.expansion_share * op.members)
     if send < 1:
         return
-    # force_multiplier of each defender, inline: the same operations on the same values
-    lethality, half = cp.gun_lethality, cp.guns_half
-    enemy = sum([d.members * float(1.0 + lethality * (g := d.guns / max(d.members, 1.0)) / (g + half))
-                 for d in plazas[j].values()])
+    enemy = sum([d.members * force_multiplier(model, d) for d in plazas[j].values()])
     if enemy > 0:
         own = send * force_multiplier(model, op)
         if rng.random() >= own / (own + enemy):
@@ -200,9 +199,7 @@ def charge(ops: list[MiddleOperator], kills: np.ndarray, rng: np.random.Generato
 
 def _pairs_within(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (a, b), a != b, of entries that share a node (entries grouped by node)."""
-    starts = np.flatnonzero(node[1:] != node[:-1]) + 1  # where each node's entries start (np.r_ is slow)
-    starts = np.concatenate((np.zeros(1, np.int64), starts))
-    sizes = np.concatenate((starts[1:], np.array([len(node)]))) - starts
+    starts, sizes = runs(node)
     square = sizes * sizes
     first = np.repeat(starts, square)
     offset = np.arange(len(first)) - np.repeat(np.cumsum(square) - square, square)

@@ -180,6 +180,7 @@ class CartelModel(mesa.Model):
         self.node_revenue = np.zeros(n)
         self.extortion = np.zeros(n)
         self.leaders_at: dict[int, list[CartelLeader]] = {}
+        self.hunt_odds: dict[tuple, list[tuple]] = {}  # leader hunters' odds this week (sim/pillars/disruption.py)
 
     def _init_counters(self) -> None:
         self.groups: dict[int, Group] = {}  # groups alive
@@ -413,6 +414,14 @@ class CartelModel(mesa.Model):
         """The active cells in Mesa's order, kept by the roster between calls until a cell is created
         or deactivated; read-only, for the submodels' weekly passes."""
         return self.roster.cells()
+
+    def per_group(self, value, dtype=np.float64) -> np.ndarray:
+        """``value(group)`` of every group alive, indexed by group id (0 for the others); index it with
+        the cells' group ids (``roster.gids()``) for each cell's group's."""
+        out = np.zeros(self._next_gid, dtype)
+        for g in self.groups.values():
+            out[g.gid] = value(g)
+        return out
 
     def census(self) -> None:
         """Recount members and groups present at each node, and each group's size."""

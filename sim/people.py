@@ -105,9 +105,8 @@ class People:
             return np.array([self.kill_civilians(j, v, cause) for j, v in zip(nodes.tolist(), victims.tolist())], np.int64)
         order = np.argsort(nodes, kind="stable")
         at, wanted = nodes[order], victims[order]
-        starts = np.concatenate((np.zeros(1, np.int64), np.flatnonzero(at[1:] != at[:-1]) + 1))
+        starts, sizes = runs(at)
         running = np.cumsum(wanted)
-        sizes = np.concatenate((starts[1:], np.array([len(at)]))) - starts
         running -= np.repeat(running[starts] - wanted[starts], sizes)
         residents = here[order]
         died = (np.minimum(running, residents) - np.minimum(running - wanted, residents)).astype(np.int64)
@@ -201,3 +200,9 @@ def _thin(op: MiddleOperator, deaths: int) -> int:
     op.guns *= 1.0 - deaths / max(op.members, 1)
     op.members -= deaths
     return deaths
+
+
+def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal consecutive ``keys`` starts, and its length (``keys`` not empty)."""
+    starts = np.concatenate((np.zeros(1, np.int64), np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+    return starts, np.concatenate((starts[1:], np.array([len(keys)]))) - starts

@@ -58,7 +58,6 @@ def staff(model: CartelModel) -> None:
     """Create the base force once, then add or retire funded units of each force to match
     ``model.funded_units`` (pro-rated) and ``policy.military_share``."""
     if not hasattr(model, "police"):
-        model.hunt_odds = {}  # the leader hunters' odds this week (see locate_leaders)
         base = int(round(model.p.police.base_units_per_million * model.population.sum() / 1e6))
         model.police = [Police(model, funded=False) for _ in range(base)]
     funded = int(round(model.funded_units * model.scale))
