@@ -1,11 +1,13 @@
 """Write docs/parameters.md: every default parameter with its value and its line of provenance,
 read from sim/params.py (the single source). ``tests/test_docs.py`` checks the file is current.
 
-    python -m experiments.params_table            # rewrite docs/parameters.md
+    python -m experiments.params_table                  # rewrite docs/parameters.md
+    python -m experiments.params_table --out FILE       # write the table elsewhere
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import inspect
 import re
@@ -127,9 +129,12 @@ def _diff(base: dict, other: dict, prefix: str = "") -> dict:
     return out
 
 
-def main() -> int:
-    io.write_text(render(), OUT)
-    print(f"wrote {OUT}")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments.params_table", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help=f"where to write the table (default: {OUT})")
+    out = parser.parse_args(argv).out
+    io.write_text(render(), out)
+    print(f"wrote {out}")
     return 0
 
 

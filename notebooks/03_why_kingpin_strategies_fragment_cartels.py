@@ -130,7 +130,7 @@ for a, b in ((2007, 2011), (2011, 2014), (2014, 2018)):
 # **Missed:** the *shape* of the curve. Observed homicides tripled from 2007 to 2011, fell by a quarter from
 # 2011 to 2014 and rose again by four fifths to 2018; the model rises more slowly, does not turn down after
 # 2011 and rises less steeply after 2014. The inputs that changed in those years (the strategy after
-# December 2012, the budget split from 2014, the end of leadership hunting in 2019) move the model less
+# December 2012, the budget split from 2014, the funded units' turn from leaders to violence in 2019) move the model less
 # than the country moved, and several inputs (gun exports and the cocaine supply by year, the size of each
 # joint operation) still need sources and are held constant. The groups lag the published counts (about 80
 # in 2011, 150-230 in 2019).

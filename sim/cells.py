@@ -3,7 +3,7 @@ recruitment from the local community, exits at saturation, and loyalty.
 
 Forms (per cell c at node i, one week; Prieto-Curiel et al. 2023 turned into local terms):
 
-- income_c = (drug revenue_i + extortion_i) x m_c / M_i            (US$ M; M_i: members at i)
+- income_c = (drug revenue_i + extortion_i) x m_c / M_i            (US$ M a week; M_i: members at i)
 - need_c = wage / (wage + drug revenue_i / M_i)                     (0-1; drives predation)
 - recruits_c ~ Poisson(rho x s x m_c x vulnerability_i x pull_i)   (s: scenario.recruitment_scale;
   pull_i: the pay cells can offer after financial seizures, 1 without them, see sim.pillars.finance)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .params import POLICIES, TARGETINGS, ParamError, Shares
+from .params import POLICIES, TARGETINGS, CartelParams, ParamError, PoliceParams, Shares
 from .pillars import BUDGET_PILLARS as PILLARS  # the budget pillars, one weight each
 
 
@@ -78,15 +78,17 @@ UNCERTAINTIES: tuple[Input, ...] = (
     Input("scenario.recruitment_scale", 0.5, 1.5, "multiplier of recruitment",
           "assumed: +/-50% around the calibrated recruitment (legal-income shocks; Dell et al. 2019)"),
     Input("scenario.gun_inflow", 50_000, 400_000, "guns a year", integer=True,
-          why="the low_guns and high_guns presets; estimates 200-253k (McDougal et al. 2013, GAO-16-223)"),
+          why="the low_guns and high_guns presets; estimates 200-250k (McDougal et al. 2015; 253k in their 2013 report)"),
     Input("cartels.lethality", 0.004, 0.016, "P(death)/week scale",
           "half to double the calibrated 0.00836 (experiments.calibrate)"),
     Input("cartels.succession_clarity", 0.0, 0.8, "probability",
-          "calibrated 0.25 from qualitative sources only (Jones 2013, Phillips 2015): wide range"),
+          f"calibrated {CartelParams().succession_clarity} by history matching on groups at the end of 2007 and in 2011 "
+          "(experiments.calibrate); before, qualitative sources only (Jones 2013, Phillips 2015): wide range"),
     Input("cartels.defection_rate", 0.1, 0.9, "probability a week",
-          "calibrated 0.51 but weakly identified (one target: ~80 groups in 2011)"),
+          f"calibrated {CartelParams().defection_rate} by history matching, weakly identified (targets: groups at "
+          "the end of 2007 and in 2011)"),
     Input("police.corruption_mean", 0.1, 0.6, "share (0-1)",
-          "assumed 0.3; no comparable national measure (Cienfuegos case, seed article)"),
+          f"assumed {PoliceParams().corruption_mean}; no comparable national measure (Cienfuegos case, seed article)"),
     Input("court.capacity_per_million", 0.5, 4.0, "persons tried per million residents a week",
           "calibrated 1.1 so that baseline arrests fill the courts (México Evalúa); state courts differ several-fold"),
     Input("community.prevention_effect", 0.2, 0.6, "max cut of recruitment",
@@ -149,7 +151,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("members", "members (persons)", "persons", "min", "cartel members in the last week",
             _Last("members")),
     Outcome("impunity", "impunity", "share (0-1)", "min",
-            "1 - convictions / homicides over the last 52 weeks, in the last week", _Last("impunity")),
+            "1 - homicide convictions / homicides over the last 52 weeks, in the last week", _Last("impunity")),
     Outcome("splinters_total", "splinter groups over the run", "groups", "info",
             "sum of weekly splinter groups over the run", _splinters_total),
 )

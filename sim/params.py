@@ -6,8 +6,9 @@ a :class:`Params` object; Hydra (in ``experiments/``) and the keyword API of
 same model.
 
 Time unit: one step is one week. Money: US$ millions (``musd``). People: persons.
-Values marked *calibrated* were set by hand so that the default ``national`` run lands on the
-targets of ``docs/odd.md`` (section Calibration); *assumed* means no published number was found
+Values marked *calibrated* were fitted to published targets (``docs/odd.md``, section 8): those citing
+``experiments.calibrate`` by history matching on the 2007-2014 hindcast (``docs/validation/calibration.json``),
+the others by hand against the default ``national`` run; *assumed* means no published number was found
 and the value is a modelling choice, listed there as a candidate for sensitivity analysis.
 """
 
@@ -30,7 +31,7 @@ TARGETINGS = ("leaders", "operators", "violence")
 class TerritoryParams:
     """Which territory graph to build (see :mod:`sim.territory`)."""
 
-    name: str = "mexico_states"  # builder: small | mexico_states | national
+    name: str = "mexico_states"  # builder: small | mexico_states | national | files (your own nodes and edges files)
     nodes: int = ranged(0, 11, 20_000, also=(0,), hint='0 is the builder default')  # number of nodes for synthetic builders (0: the builder's default); count
     population: float = ranged(126_014_024, 0, 1e10, lo_open=True, hint='persons')  # total population spread over synthetic nodes, persons; INEGI Censo 2020
     nodes_file: str = ""  # territory=files: CSV of nodes (code, name, population, border[, state, port, lat, lon])
@@ -49,7 +50,7 @@ class PolicyParams:
     name: str = "none"  # preset name, for the record
     budget_musd: float = ranged(0.0, 0, 100_000, hint='US$ millions a year (100000 = US$ 100 bn); a budget in dollars is a million times too large')  # yearly budget, US$ millions; Mérida ~230/yr 2007-2020 (seed article)
     shares: Shares = field(default_factory=Shares)  # pillar split, fractions summing to 1
-    targeting: str = "leaders"  # whom funded police units go after: leaders | operators | violence
+    targeting: str = "leaders"  # whom funded police units go after: leaders | operators | violence (the none preset says violence: without a budget no unit is funded, so the two build the same model)
     prevention_share: float = ranged(-1.0, 0, 1, also=(-1,), hint='-1: off, shares as given')  # if in [0, 1]: sets shares.prevention and rescales the other pillars to keep their mix (for sweeps); -1: shares as given
     military_share: float = unit(0.0)  # share of the funded units that are armed forces (army, navy) rather than federal police; 0: all police (as before this key existed). The army took over most anti-cartel operations from 2007 (seed article: militarisation of security)
     finance_share: float = unit(0.0)  # share of the disruption pillar's money (budget x shares.disruption) spent on financial intelligence (anti-money laundering, sim/pillars/finance.py) instead of police units; 0: none (the presets)
@@ -61,7 +62,7 @@ class ScenarioParams:
 
     name: str = "baseline"  # preset name, for the record
     recruitment_scale: float = ranged(1.0, 0, 5, hint='beyond 5 the young, not the rate, set recruitment')  # multiplies recruitment of every cell; dimensionless
-    gun_inflow: float = ranged(213_000.0, 0, 1e7, hint='guns a year, about 50 times the estimate')  # guns a year crossing south from the US; McDougal et al. 2013 (253k) / GAO-16-223, domain-facts 200-250k
+    gun_inflow: float = ranged(213_000.0, 0, 1e7, hint='guns a year, about 50 times the estimate')  # guns a year crossing south from the US; assumed within 200,000-250,000 (McDougal, Shirk, Muggah & Patterson 2015; their 2013 report gave 253,000); GAO-16-223: about 70% of traced crime guns came from the US
     drug_revenue_musd: float = ranged(6_000.0, 0, 100_000, hint='US$ millions a year')  # cartel revenue from drugs moved north, US$ M/yr; RAND 2010 / Kilmer et al. (6-7 bn), assumed level
     extortion_rate: float = ranged(2e-6, 0, 1e-3, hint='US$ M per person a year (1e-3 = US$ 1000)')  # extortion revenue per resident of a held plaza, US$ M/person/yr; assumed (~US$2/person/yr)
     background_homicide_rate: float = ranged(5.6, 0, 1000, hint='per 100k residents a year')  # homicides per 100k residents a year not tied to organised crime (an input); INEGI 2007 (8,867) less the 2,826 the federal government counted as organised-crime killings that year (Presidencia, Base de datos de homicidios presuntamente relacionados con la delincuencia organizada), over 2007's 106.9 M people
@@ -75,7 +76,7 @@ class CartelParams:
     """Cartel groups, leaders and middle operators."""
 
     initial_groups: int = ranged(6, 1, 500)  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
-    initial_members_per_capita: float = ranged(8.0e-4, 0, 0.05)  # members per resident at start (~100k in 2007); Prieto-Curiel et al. 2023 (115k in 2012)
+    initial_members_per_capita: float = ranged(8.0e-4, 0, 0.05)  # members per resident at start (about 101k at the 2020 population, 85k at 2007's in the hindcast); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = unit(0.55)  # share of nodes held at start (highest trafficking value first); assumed
     succession_clarity: float = unit(0.1985)  # P(a removed leader has an accepted successor); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (4-7) and in 2011 (~80); was 0.25; Jones 2013, Phillips 2015 (qualitative)
     recruitment_rate: float = unit(0.00347)  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against INEGI homicides 2007-14, ~115k members 2012, groups 2007 and 2011; was 0.00253; Prieto-Curiel et al. 2023 (~0.25%/wk)
@@ -95,7 +96,7 @@ class CartelParams:
     predation_held: float = unit(0.2)  # predation by a cell that faces no rival at its plaza, relative to one that faces only rivals; assumed
     wage_musd: float = ranged(1.5e-4, 0, 1, lo_open=True, hint="US$ M a week per member (1.5e-4 = US$ 150)")  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
     internal_violence: float = ranged(0.5, 0, 10)  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
-    expansion_rate: float = unit(0.02)  # P(an operator tries to take a neighbouring plaza) per week with a leader; assumed
+    expansion_rate: float = unit(0.02)  # expected attempts to take a neighbouring plaza per held plaza per week of a led group (a Poisson rate; each attempt starts from one ready cell); assumed
     splinter_push: float = ranged(2.0, 0, 10)  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
     expansion_share: float = unit(0.25, lo_open=True)  # share of the cell sent to open or contest a plaza; assumed
     expansion_min_fill: float = ranged(0.1, 0, 100)  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
@@ -107,7 +108,7 @@ class CartelParams:
     tribute_share: float = unit(0.3)  # share of operator income passed to the leader; assumed
     bribe_share: float = unit(0.5)  # share of leader cash spent on bribes each week; assumed
     loyalty_mean: float = unit(0.75)  # mean loyalty of an operator to its leader (0-1); assumed
-    headless_weeks: int = ranged(8, 1, 520)  # weeks a group without an accepted successor stays leaderless; assumed (Calderón et al. 2015: six months of violence)
+    headless_weeks: int = ranged(8, 1, 520)  # weeks a group without an accepted successor stays leaderless before one contender prevails; assumed (shorter than the six months of raised violence after a removal, Calderón et al. 2015)
     lieutenants: int = ranged(6, 1, 100)  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
     defection_rate: float = unit(0.6023)  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 and in 2011; was 0.51
     weak_leader_defection: float = unit(5e-5)  # weekly P(defection) of a boss under a leader, times (1-loyalty) and its cell's size relative to the group's mean cell; assumed
@@ -124,8 +125,8 @@ class CommunityParams:
     resilience_mean: float = ranged(0.4, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean community resilience at start (0-1); assumed
     opportunity_mean: float = ranged(0.5, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
     violence_erosion: float = unit(0.02)  # resilience lost per homicide per 10k residents per week; assumed
-    resilience_recovery: float = unit(0.002)  # weekly relaxation of resilience toward its start value; assumed
-    prevention_effect: float = unit(0.45)  # max cut in recruitment from prevention; Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
+    resilience_recovery: float = unit(0.002)  # weekly relaxation of resilience toward its target: the start value, raised by prevention's lift; assumed
+    prevention_effect: float = unit(0.45)  # cut in recruitment among participants at full prevention spending (the population-wide cut is this times takeup); Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
     prevention_half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint='US$ M a year')  # prevention spending per year (US$ M, national) that reaches half the max effect; assumed
     takeup: float = unit(0.55)  # share of those offered who take up programmes; Heller 2014 / Heller et al. 2017
 
@@ -134,16 +135,16 @@ class CommunityParams:
 class PoliceParams:
     """Police units: the policy's disruption spending buys units; a domestic base force exists too."""
 
-    unit_cost_musd: float = ranged(1.0, 0.01, 1000, hint='US$ M a year per unit')  # yearly cost of one federal operations unit, US$ M; assumed
+    unit_cost_musd: float = ranged(1.0, 0.01, 1000, hint='US$ M a year per unit')  # yearly cost of one federal operations unit (the model's arresting team; its size in officers is not modelled), US$ M; assumed
     base_units_per_million: float = ranged(1.0, 0, 100)  # domestic units per million residents, funded outside the policy; calibrated (~110 arrests/wk)
-    arrest_k: float = ranged(2.3, 0, 100)  # Epstein (2002) constant in P = 1 - exp(-k C/A)
+    arrest_k: float = ranged(2.3, 0, 100)  # Epstein (2002) constant in P = 1 - exp(-k C/A); Epstein's value, not calibrated here
     unit_strength: float = ranged(2.0, 0, 100)  # effective police C of one unit at full effort in P = 1 - exp(-k C/A), A = members at the plaza; calibrated (~110 arrests/wk, Prieto-Curiel et al. 2023)
     operator_exposure: float = unit(0.02)  # crew bosses a unit at full effort arrests a week where bosses are many (P = 1 - exp(-this x effort / crews at the node) per boss); assumed
     boss_crew: float = ranged(3.0, 0, 1000)  # mean associates arrested with a crew boss, persons; assumed
     leader_exposure: float = unit(0.0022)  # P-scale of capturing a leader per unit-week; calibrated to ~8 kingpins a year (25 of 37 most wanted, 2009-2011)
     leader_protection: float = ranged(0.5, 0, 10)  # protection grows as (group members / 1000)^this; assumed
-    intelligence_gain: float = ranged(1.0, 0, 100)  # multiplies effort per US$ 100 M of disruption spending (intelligence sharing); assumed
-    corruption_mean: float = unit(0.3)  # mean corruption of officials at start (0-1); assumed (Cienfuegos case, seed article)
+    intelligence_gain: float = ranged(1.0, 0, 100)  # multiplies effort per US$ 100 M a year of disruption spending (intelligence sharing); assumed
+    corruption_mean: float = unit(0.3)  # mean corruption of officials at start (0-1); assumed (no national measure; the Cienfuegos case of the seed article illustrates it)
     bribe_effect: float = ranged(0.02, 0, 10)  # corruption gained per US$ M of bribes per 1M residents per week; assumed
     vetting_effect: float = unit(0.002)  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
     deterrence: float = ranged(0.3, 0, 100)  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed

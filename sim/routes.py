@@ -28,8 +28,9 @@ scenario.cocaine_supply`` tonnes enter (``model.flow_at``: tonnes a week through
 price at the crossing (US$ per kg) follows supply with a constant elasticity e of demand:
 ``price = p0 x supply^(-1/e)``, capped at ``price_cap x p0``, where p0 = drug_revenue_musd /
 tonnes_a_year (US$ 20,000 per kg by default), so the revenue at the crossings, price x tonnes delivered,
-is ``drug_revenue_musd x supply^(1 - 1/e)`` a year at supply s (before seizures): at supply 1 exactly
-the revenue of the model without routes. The border pillar seizes the share I of what arrives
+is ``drug_revenue_musd x supply^(1 - 1/e)`` a year at supply s for the whole country, before seizures
+(the model keeps it per week and pro-rated to the territory, ``model.drug_revenue``: US$ M a week, times
+``model.scale``): at supply 1 exactly the revenue of the model without routes. The border pillar seizes the share I of what arrives
 (``drug_flow``: tonnes a week delivered into the US).
 
 A node's trafficking value for the groups (``model.value``) follows the routes: 0.7 x its flow / the

@@ -170,7 +170,8 @@ class Police(CellAgent):
 
     def effort(self, node: int) -> tuple[float, float]:
         """The unit's effort at ``node`` (intelligence that reaches it, less corruption) and the
-        corruption it meets there (both 0-1 scaled; effort may exceed 1 with intelligence)."""
+        corruption it meets there (0-1). Effort is 1 - corruption without intelligence, and exceeds 1 where
+        intelligence outweighs corruption (dimensionless)."""
         model = self.model
         c = model.corruption[node]
         military = self.force == "military"

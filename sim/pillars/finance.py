@@ -22,7 +22,7 @@ Seized money leaves the system (``model.cash_seized``, US$ M this week). The res
 rules that already use money: cells buy guns with a share of their cash (:mod:`sim.cells`; the
 week's gun supply is shared out by what each cell spends, so total purchases fall only when the
 cells' demand falls below the supply), leaders bribe with a share of the tribute-fed war chest
-(``CartelLeader.bribe``: less tribute, smaller bribes, less corruption), and a cell's drug income
+(the leaders' bribes, ``CartelLeader.step_all``: less tribute, smaller bribes, less corruption), and a cell's drug income
 per member sets its need to extort (:func:`sim.conflict.predation`). Pay: the pay a cell can offer
 falls with its income; recruitment's pull at a plaza is multiplied by
 (income after seizure / income before seizure) ^ ``finance.pay_elasticity`` (``model.pay_pull``).
