@@ -33,7 +33,6 @@ import warnings
 import numpy as np
 import solara
 import yaml
-from matplotlib.figure import Figure
 from mesa.visualization import Slider
 from mesa.visualization.solara_viz import ModelController, ShowSteps
 from mesa.visualization.utils import force_update, update_counter
@@ -44,7 +43,6 @@ from sim.params import POLICIES, TERRITORIES
 from sim.interventions import Operation, RemoveLeader, schedule, schedule_leader_removal
 
 from . import page_plots
-from .figures import draw_territory
 
 # Solara warns on every page load served on 127.0.0.1 over http that it cannot set a samesite=none
 # cookie (needed only when the page is embedded in another site's iframe) and falls back to lax, which
@@ -95,51 +93,6 @@ MODEL_PARAMS = {
     "scenario__cocaine_supply": Slider("Cocaine supply (index, 1 = baseline)", 1.0, 0.0, 10.0, 0.1),
     "steps": 520,  # weeks before the run stops (10 years)
 }
-
-
-def _axes(width: float = 6.0, height: float = 3.2) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.subplots()
-
-
-def territory_figure(model: CartelModel) -> Figure:
-    """Plazas coloured by controlling group, dot area by smoothed homicides per week."""
-    fig, ax = _axes(6.0, 3.7)
-    controller = model.controllers()
-    held = len(set(controller[controller >= 0].tolist()))
-    draw_territory(ax, model.territory, controller, model.violence_recent, model.groups_at,
-                   f"week {model.week}: {held} groups hold plazas")
-    ax.set_xlabel(f"grey: no group; black ring: 2+ groups present (contested)\nlargest dot: "
-                  f"{model.violence_recent.max():.1f} homicides/week (10-week smoothed)", fontsize=8)
-    return fig
-
-
-def _weekly(model: CartelModel, lines: dict[str, tuple[str, str]], ylabel: str, title: str) -> Figure:
-    """Columns of the timeseries against the week, on a horizon of at least a year."""
-    fig, ax = _axes()
-    ts = model.timeseries()
-    for column, (label, colour) in lines.items():
-        ax.plot(ts["step"], ts[column], color=colour, lw=1.2, label=label, marker="o" if len(ts) == 1 else None)
-    top = max((ts[c].max() for c in lines), default=0) if len(ts) else 0
-    ax.legend(loc="upper left", fontsize=8)  # above the lines: the axis leaves a quarter of headroom
-    ax.set(xlabel="week", ylabel=ylabel, title=title, xlim=(0, max(52, model.week)), ylim=(0, 1.3 * top or 1))
-    ax.grid(alpha=0.3)
-    return fig
-
-
-def violence_figure(model: CartelModel) -> Figure:
-    """Weekly homicides since the start, and the part of them that are cartel members."""
-    lines = {"homicides": ("all homicides", "#d62728"), "homicides_members": ("cartel members killed", "#7f7f7f")}
-    return _weekly(model, lines, "homicides per week (persons)", "Violence")
-
-
-def groups_figure(model: CartelModel) -> Figure:
-    """Active groups and effective groups (1 / Herfindahl of member shares) since the start."""
-    lines = {"groups_active": ("active groups", "#1f77b4"), "effective_groups": ("effective groups", "#ff7f0e")}
-    return _weekly(model, lines, "groups (count)", "Fragmentation")
-
-
-FIGURES = (territory_figure, violence_figure, groups_figure)
 
 
 def removal_target(model: CartelModel) -> int | None:

@@ -239,14 +239,6 @@ def sweep_plan(overrides: list[str]) -> tuple[list[list[str]], DictConfig | None
     return combos, first_cfg if same else None
 
 
-def check_overrides(overrides: list[str]) -> int:
-    """Compose and validate every combination a sweep would run; return how many there are."""
-    combos = sweep_combinations(overrides)
-    for combo in combos:
-        compose(combo)
-    return len(combos)
-
-
 def overrides_of(cfg: Any) -> dict[str, Any]:
     """Plain dict of a config, for the record."""
     return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)

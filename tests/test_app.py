@@ -101,16 +101,24 @@ def test_operation_button_sends_armed_forces_to_the_most_violent_state_and_repla
     assert replay.p == m.p and replay.run().equals(m.timeseries())
 
 
-def test_figures_follow_the_model():
+def test_page_lines_follow_the_model():
+    """The page's two line figures hold the weekly table's columns, week by week, with labelled axes."""
+    from experiments import page_plots
+
     m = app.ClassroomModel(rng=2, territory="mexico_states", steps=30)
-    before = [f.axes[0].get_title() for f in (draw(m) for draw in app.FIGURES)]
+    views = page_plots.views_of(m)
     for _ in range(20):
         m.step()
-    figs = [draw(m) for draw in app.FIGURES]
-    assert figs[0].axes[0].get_title().startswith("week 20:") and before[0].startswith("week 0:")
-    violence = figs[1].axes[0].lines[0].get_ydata()
-    assert len(violence) == 20 and np.array_equal(violence, m.timeseries()["homicides"].to_numpy())
-    assert figs[2].axes[0].get_ylabel() == "groups (count)"
+    views.pngs(m)
+    ts = m.timeseries()
+    for view, columns in ((views.violence, ("homicides", "homicides_members")),
+                          (views.groups, ("groups_active", "effective_groups"))):
+        assert tuple(view.lines) == columns and view.ax.get_xlabel() == "week" and view.ax.get_ylabel()
+        for column, line in view.lines.items():
+            assert np.array_equal(line.get_xdata(), ts["step"].to_numpy())
+            assert np.array_equal(line.get_ydata(), ts[column].to_numpy())
+    assert views.groups.ax.get_ylabel() == "groups (count)"
+    assert views.violence.ax.get_xlim()[1] >= 52 and views.violence.ax.get_ylim()[1] >= ts["homicides"].max()
 
 
 def test_presets_fill_the_sliders_and_are_recognised():
