@@ -40,6 +40,7 @@ class Intervention(abc.ABC):
     :meth:`apply`; they register themselves."""
 
     KINDS: ClassVar[dict[str, type[Intervention]]] = {}
+    REQUIRED: ClassVar[tuple[str, ...]] = ()  # fields a config mapping must give (when and where: no silent default)
     kind: str
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -56,7 +57,11 @@ class Intervention(abc.ABC):
         kind = data.get("kind", "remove_leader")
         if kind not in cls.KINDS:
             raise ParamError(prefix + "kind", kind, " | ".join(cls.KINDS))
-        return build(cls.KINDS[kind], data, prefix)
+        kind_cls = cls.KINDS[kind]
+        for name in kind_cls.REQUIRED:
+            if name not in data:
+                raise ParamError(prefix + name, None, f"required: a {kind} needs {', '.join(kind_cls.REQUIRED)}")
+        return build(kind_cls, data, prefix)
 
     @abc.abstractmethod
     def check(self, p: Params, key: str) -> None:
@@ -75,6 +80,7 @@ def _week(key: str, value: int, lo: int, p: Params, what: str = "a week") -> Non
 class RemoveLeader(Intervention):
     """The leader of ``group`` is taken out during week ``at_step``."""
 
+    REQUIRED: ClassVar[tuple[str, ...]] = ("at_step",)
     kind: str = "remove_leader"  # remove_leader (this kind)
     group: Any = "largest"  # 'largest' (most members when the event fires) or a group id
     at_step: int = ranged(1, 1, 5200, hint='and at most steps')  # week in which it happens
@@ -108,6 +114,7 @@ class RemoveLeader(Intervention):
 class Operation(Intervention):
     """``units`` extra units of ``force`` sent to ``where`` (a state or a node) for weeks from_step..to_step."""
 
+    REQUIRED: ClassVar[tuple[str, ...]] = ("where", "from_step", "to_step", "units")
     kind: str = "operation"  # operation (this kind)
     where: Any = ""  # a state's name (node attribute state, e.g. Michoacán; synthetic maps: S00..S31) or a node id
     from_step: int = ranged(1, 1, 5200, hint='and at most steps')  # first week of the operation

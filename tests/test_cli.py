@@ -68,8 +68,10 @@ def test_one_run_as_a_process_writes_its_files(tmp_path):
     ("court.sentence_weeks=0", "'court.sentence_weeks'"),
     ("community.takeup=2", "'community.takeup'"),
     ("interventions=[{kind:bomb}]", "'interventions[0].kind'"),
-    ("interventions=[{kind:remove_leader,group:biggest}]", "'interventions[0].group'"),
-    ("interventions=[{kind:remove_leader,mode:maim}]", "'interventions[0].mode'"),
+    ("interventions=[{kind:remove_leader,group:biggest,at_step:2}]", "'interventions[0].group'"),
+    ("interventions=[{kind:remove_leader,mode:maim,at_step:2}]", "'interventions[0].mode'"),
+    ("interventions=[{kind:remove_leader}]", "'interventions[0].at_step'"),  # when: required, no default
+    ("interventions=[{kind:operation,where:S01}]", "'interventions[0].from_step'"),
     ("experiment=nope", "'experiment'"),
     ("scenario=apocalypse", "'scenario'"),
 ])

@@ -49,9 +49,9 @@ def test_keywords_and_hydra_give_the_same_params():
     ({"output__nodes": "yes"}, "output.nodes"),
     ({"cartels__nonsense": 1}, "cartels.nonsense"),
     ({"interventions": [{"kind": "remove_leader", "at_step": 999}]}, "interventions[0].at_step"),
-    ({"interventions": [{"kind": "remove_leader", "mode": "maim"}]}, "interventions[0].mode"),
+    ({"interventions": [{"kind": "remove_leader", "mode": "maim", "at_step": 2}]}, "interventions[0].mode"),
     ({"interventions": [{"kind": "bomb"}]}, "interventions[0].kind"),
-    ({"interventions": [{"kind": "remove_leader", "group": "biggest"}]}, "interventions[0].group"),
+    ({"interventions": [{"kind": "remove_leader", "group": "biggest", "at_step": 2}]}, "interventions[0].group"),
 ])
 def test_bad_values_name_the_key(kwargs, key):
     with pytest.raises(ParamError) as err:
