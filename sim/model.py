@@ -48,10 +48,9 @@ from .people import People
 from .roster import Roster
 from .pillars import apply_levers, border, disruption, finance, prevention, rule_of_law
 from .metrics import Recorder
-from .params import ParamError, Params, from_dict, from_kwargs, national_population, to_dict
+from .params import MEXICO_POPULATION, ParamError, Params, from_dict, from_kwargs, national_population, to_dict
 from .streams import POLICY, WORLD, Streams
 
-MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it
 MUNICIPALITIES = 2_469  # municipalities (and Mexico City's boroughs) in 2020, INEGI Marco Geoestadístico
 MUNICIPALITY_POPULATION = MEXICO_POPULATION / MUNICIPALITIES  # persons in a typical plaza (~51,000)
 

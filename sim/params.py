@@ -392,7 +392,7 @@ def from_kwargs(**kwargs: Any) -> Params:
 # Validation: ranges and cross-field rules that types alone do not catch
 # --------------------------------------------------------------------------------------------------
 MAX_POLICE_UNITS = 20_000  # police agents in one run (base + funded; defaults: a few hundred): beyond, hours a run
-MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020 (national budgets are pro-rated to it)
+MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it (sim.model)
 
 
 def _check_territory_files(t: TerritoryParams) -> None:
