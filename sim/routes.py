@@ -168,20 +168,20 @@ def baseline_price(model: CartelModel) -> float:
 
 
 def init(model: CartelModel) -> None:
-    """Build the route network and the week-0 routes (after the agents are placed)."""
+    """Build the route network, then :func:`update` at week 0 (always due): the week-0 routes (after
+    the agents are placed)."""
     model.route_net = RouteNetwork(model)
-    model.route_net.recompute(model)
-    if len(model.route_net.crossings) and len(model.route_net.entries):
-        model.value = model.route_net.value()
-    weekly(model)
+    update(model)
 
 
 def update(model: CartelModel) -> None:
-    """Start of a week: recompute the routes when due, then this week's flows, price and revenue."""
+    """Start of a week: recompute the routes when due (and the trafficking value that follows them),
+    then this week's flows, price and revenue."""
     if model.week % model.p.routes.every_weeks == 0:
-        model.route_net.recompute(model)
-        if len(model.route_net.crossings) and len(model.route_net.entries):
-            model.value = model.route_net.value()
+        net = model.route_net
+        net.recompute(model)
+        if len(net.crossings) and len(net.entries):
+            model.value = net.value()
     weekly(model)
 
 
