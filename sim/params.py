@@ -36,6 +36,7 @@ class TerritoryParams:
     population: float = ranged(126_014_024, 0, 1e10, lo_open=True, hint='persons')  # total population spread over synthetic nodes, persons; INEGI Censo 2020
     nodes_file: str = ""  # territory=files: CSV of nodes (code, name, population, border[, state, port, lat, lon])
     edges_file: str = ""  # territory=files: CSV of land adjacency (a, b: node codes)
+    closeness_weight: float = unit(0.3)  # weight of a node's closeness to the US border in its trafficking value, the rest (1 - this) on its drug traffic relative to the largest: the corridors when the territory is built, the routes' flows once they run (sim/routes.py); dimensionless; assumed
 
 
 Shares = dataclasses.make_dataclass(
