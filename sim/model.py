@@ -159,7 +159,7 @@ class CartelModel(mesa.Model):
         self.opportunity = attr("opportunity")
         self.resilience0 = attr("resilience")
         self.resilience = self.resilience0.copy()
-        corruption = self.world["init"].normal(p.police.corruption_mean, 0.08, n)
+        corruption = self.world["init"].normal(p.police.corruption_mean, p.police.corruption_sd, n)
         self.corruption0 = np.clip(corruption, 0.0, 1.0)
         self.corruption = self.corruption0.copy()
         cp = p.cartels
@@ -297,7 +297,8 @@ class CartelModel(mesa.Model):
         self.people.background_homicides(self.p.scenario.background_homicide_rate, self.p.court.ordinary_arrest_share)
         prevention.update_communities(self)
         rule_of_law.update_corruption(self)
-        self.violence_recent = 0.9 * self.violence_recent + 0.1 * self.homicides
+        memory = 1.0 / self.p.police.violence_memory_weeks  # the recent homicides units follow (targeting=violence)
+        self.violence_recent = (1.0 - memory) * self.violence_recent + memory * self.homicides
         self.recorder.measure(self)
         if self.week >= self.p.steps:
             self.running = False

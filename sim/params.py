@@ -127,6 +127,7 @@ class CommunityParams:
     opportunity_mean: float = ranged(0.5, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
     violence_erosion: float = unit(0.02)  # resilience lost per homicide per 10k residents per week; assumed
     resilience_recovery: float = unit(0.002)  # weekly relaxation of resilience toward its target: the start value, raised by prevention's lift; assumed
+    resilience_lift: float = unit(0.5)  # largest rise of a community's resilience target at saturating prevention spending, as a share of its distance to 1 (the rise is this x x/(1+x), x the spending relative to prevention_half_musd); assumed
     prevention_effect: float = unit(0.45)  # cut in recruitment among participants at full prevention spending (the population-wide cut is this times takeup); Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
     prevention_half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint='US$ M a year')  # prevention spending per year (US$ M, national) that reaches half the max effect; assumed
     takeup: float = unit(0.55)  # share of those offered who take up programmes; Heller 2014 / Heller et al. 2017
@@ -146,9 +147,12 @@ class PoliceParams:
     leader_protection: float = ranged(0.5, 0, 10)  # protection grows as (group members / 1000)^this; assumed
     intelligence_gain: float = ranged(1.0, 0, 100)  # multiplies effort per US$ 100 M a year of disruption spending (intelligence sharing); assumed
     corruption_mean: float = unit(0.3)  # mean corruption of officials at start (0-1); assumed (no national measure; the Cienfuegos case of the seed article illustrates it)
+    corruption_sd: float = ranged(0.08, 0, 1)  # standard deviation of corruption across nodes at start (normal around corruption_mean, clipped to 0-1); assumed
+    corruption_relaxation: float = unit(0.005)  # weekly relaxation of a node's corruption toward its start value (share of the gap closed a week), besides bribes and vetting; assumed
     bribe_effect: float = ranged(0.02, 0, 10)  # corruption gained per US$ M of bribes per 1M residents per week; assumed
     vetting_effect: float = unit(0.002)  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
     deterrence: float = ranged(0.3, 0, 100)  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
+    violence_memory_weeks: float = ranged(10.0, 1, 520, hint='weeks')  # time constant of the recent homicides per node that units follow under targeting=violence (exponential smoothing: each week 1/this of the way to the week's homicides); weeks; assumed
     base_leader_share: float = unit(0.3331)  # share of the domestic base force hunting leaders under every preset (the federal doctrine since December 2006, before Merida funding); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (no published pre-2008 capture rate was found); was 0.3
     units_per_target: int = ranged(10, 1, 10_000)  # units assigned to each hunted leader (the largest groups' leaders first); assumed
     kill_share: float = unit(0.1)  # share of police leader removals that end in the leader's death; assumed

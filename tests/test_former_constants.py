@@ -5,16 +5,76 @@ golden test and the reference runs are unchanged); here, moving each one moves t
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import territory
-from sim.params import TerritoryParams
+from sim.params import CommunityParams, PoliceParams, TerritoryParams
 
 from .conftest import make
 
+IV = [{"kind": "remove_leader", "group": "largest", "at_step": 3, "mode": "capture"}]  # a headless group early
+WEEKS = 52
 
-def test_the_closeness_weight_default_is_the_old_blend():
-    """0.3 on the closeness, and 1 - 0.3 on the traffic is the old 0.7 bit for bit."""
-    assert TerritoryParams().closeness_weight == 0.3 and 1.0 - TerritoryParams().closeness_weight == 0.7
+# key, a value other than the default (the old constant)
+CHANGED = [
+    ("police.corruption_sd", 0.2),
+    ("police.corruption_relaxation", 0.05),
+    ("police.violence_memory_weeks", 3.0),
+    ("community.resilience_lift", 0.9),
+    ("territory.closeness_weight", 0.8),
+]
+
+
+def _state(**kwargs):
+    """A small merida run (prevention funded, leaders hunted, a leader captured at week 3): its weekly
+    outcomes and the per-node and per-cell state the former constants act on."""
+    m = make(policy="merida", rng=2, steps=WEEKS, interventions=IV, **kwargs)
+    ts = m.run()
+    loyalty = np.sort(m.roster.loyalty[m.roster.rows()])
+    return ts, [m.corruption, m.resilience, m.value, m.violence_recent, loyalty]
+
+
+@pytest.fixture(scope="module")
+def default_state():
+    return _state()
+
+
+def test_the_defaults_are_the_old_constants():
+    """The values the code had fixed (a changed default changes every result: the golden test fails too)."""
+    pp, cm = PoliceParams(), CommunityParams()
+    assert (pp.corruption_sd, pp.corruption_relaxation, pp.violence_memory_weeks) == (0.08, 0.005, 10.0)
+    assert cm.resilience_lift == 0.5 and TerritoryParams().closeness_weight == 0.3
+    # the complements the code uses are the old constants bit for bit
+    assert 1.0 - TerritoryParams().closeness_weight == 0.7
+    assert 1.0 / pp.violence_memory_weeks == 0.1 and 1.0 - 1.0 / pp.violence_memory_weeks == 0.9
+
+
+@pytest.mark.parametrize("case", CHANGED, ids=[c[0] for c in CHANGED])
+def test_each_former_constant_moves_the_model(default_state, case):
+    key, value, base = case if len(case) == 3 else (*case, {})
+    ts, arrays = _state(**base, **{key.replace(".", "__"): value})
+    ts0, arrays0 = _state(**base) if base else default_state
+    same = ts.equals(ts0) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(arrays, arrays0))
+    assert not same, f"{key}={value} changed nothing in {WEEKS} weeks: the model does not read it"
+
+
+def test_recent_violence_follows_the_memory_in_weeks():
+    """From 0, one week moves the recent homicides 1/T of the way to the week's: exactly homicides / T."""
+    m = make(policy="none", rng=3, steps=3, police__violence_memory_weeks=4.0)
+    m.step()
+    assert m.homicides.sum() > 0
+    np.testing.assert_array_equal(m.violence_recent, 0.25 * m.homicides)
+    before = m.violence_recent.copy()
+    m.step()
+    np.testing.assert_array_equal(m.violence_recent, 0.75 * before + 0.25 * m.homicides)
+
+
+def test_resilience_lift_scales_prevention_s_lift():
+    lift = {w: make(policy="prevention", rng=1, steps=1, community__resilience_lift=w).prevention_lift
+            for w in (0.5, 0.25, 0.0)}
+    assert lift[0.5].max() > 0
+    np.testing.assert_array_equal(lift[0.25], 0.5 * lift[0.5])
+    assert (lift[0.0] == 0).all()
 
 
 def test_closeness_weight_one_makes_the_value_the_closeness_to_the_border():
