@@ -205,7 +205,7 @@ class CartelModel(mesa.Model):
         import networkx as nx
 
         cp, rng = self.p.cartels, self.world["init"]
-        order = np.argsort(-(self.value + rng.uniform(0, 0.2, self.n_nodes)))
+        order = np.argsort(-(self.value + rng.uniform(0, cp.initial_rank_noise, self.n_nodes)))
         hqs: list[int] = []
         min_gap = max(1, int(np.sqrt(self.n_nodes) / 4))
         for j in order.tolist():
@@ -234,8 +234,8 @@ class CartelModel(mesa.Model):
             if m < cp.retreat_fill * self.plaza_capacity[j]:
                 continue
             self.people.join(j, m)
-            loyalty = float(np.clip(rng.normal(cp.loyalty_mean, 0.1), 0, 1))
-            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=float(m), loyalty=loyalty)
+            loyalty = float(np.clip(rng.normal(cp.loyalty_mean, cp.loyalty_sd), 0, 1))
+            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=cp.initial_guns_per_member * m, loyalty=loyalty)
         for group in groups:
             if group.plazas:
                 succession.appoint(self, group)

@@ -79,6 +79,8 @@ class CartelParams:
     initial_groups: int = ranged(6, 1, 500)  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
     initial_members_per_capita: float = ranged(8.0e-4, 0, 0.05)  # members per resident at start (about 101k at the 2020 population, 85k at 2007's in the hindcast); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = unit(0.55)  # share of nodes held at start (highest trafficking value first); assumed
+    initial_rank_noise: float = ranged(0.2, 0, 10)  # largest random term added to a node's trafficking value when nodes are ranked for the first headquarters and held plazas (uniform from 0 to this); dimensionless; assumed
+    initial_guns_per_member: float = ranged(1.0, 0, 100, hint='guns per member')  # guns a cell holds per member at start; guns per person; assumed
     succession_clarity: float = unit(0.1985)  # P(a removed leader has an accepted successor); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (4-7) and in 2011 (~80); was 0.25; Jones 2013, Phillips 2015 (qualitative)
     recruitment_rate: float = unit(0.00347)  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against INEGI homicides 2007-14, ~115k members 2012, groups 2007 and 2011; was 0.00253; Prieto-Curiel et al. 2023 (~0.25%/wk)
     saturation: float = unit(0.002)  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json); was 0.00176; the omega term of Prieto-Curiel et al. 2023
@@ -102,6 +104,10 @@ class CartelParams:
     expansion_share: float = unit(0.25, lo_open=True)  # share of the cell sent to open or contest a plaza; assumed
     expansion_min_fill: float = ranged(0.1, 0, 100)  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
     retreat_fill: float = ranged(0.025, 0, 100)  # a cell with fewer members than this share of a municipality-sized plaza's capacity abandons its plaza; assumed (5 members in a typical municipality)
+    attrition_cap: float = unit(0.5)  # largest weekly probability that a member of a cell dies fighting, in fights with rivals and in succession fights; assumed
+    withdraw_ratio: float = ranged(0.25, 0, 100)  # a cell whose fighting strength (members x force multiplier) after a week's fight is below this share of its enemies' at the plaza is beaten; dimensionless; assumed
+    withdraw_rate: float = unit(0.3)  # P(a beaten cell withdraws from the plaza) a week; assumed
+    expansion_floor: float = ranged(0.2, 0, 100, lo_open=True)  # weight of a neighbouring plaza as an expansion target besides its trafficking value (targets are drawn in proportion to this + value, value in 0-1); dimensionless; assumed
     crew_size: float = ranged(20.0, 1, 10_000, hint="persons under one crew boss")  # members under one crew boss (the middle layer's unit); persons; assumed (cells of 10-50 gunmen and lookouts, Jones 2013 / Guerrero 2011)
     command_half: float = ranged(300.0, 0, 1e7, lo_open=True, hint="persons")  # group members at which a leader replaces a lost crew boss with half the certainty of a very large group; persons; assumed
     headless_command: float = unit(0.5)  # command of a leaderless group (open succession) relative to a led one; assumed (Jones 2013: lieutenants hold their own crews)
@@ -109,6 +115,10 @@ class CartelParams:
     tribute_share: float = unit(0.3)  # share of operator income passed to the leader; assumed
     bribe_share: float = unit(0.5)  # share of leader cash spent on bribes each week; assumed
     loyalty_mean: float = unit(0.75)  # mean loyalty of an operator to its leader (0-1); assumed
+    loyalty_sd: float = ranged(0.1, 0, 1)  # standard deviation of the cells' loyalty at start (normal around loyalty_mean, clipped to 0-1); assumed
+    loyalty_recovery: float = unit(0.01)  # weekly relaxation of a led cell's loyalty toward loyalty_mean (share of the gap closed a week); assumed
+    headless_loyalty_loss: float = unit(0.02)  # loyalty a cell loses each week while its group is leaderless (open succession), on the 0-1 scale; assumed
+    removal_loyalty_loss: float = unit(0.2)  # share of its loyalty every cell loses when its group's leader is removed without an accepted successor; assumed
     headless_weeks: int = ranged(8, 1, 520)  # weeks a group without an accepted successor stays leaderless before one contender prevails; assumed (shorter than the six months of raised violence after a removal, Calderón et al. 2015)
     lieutenants: int = ranged(6, 1, 100)  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
     defection_rate: float = unit(0.6023)  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 and in 2011; was 0.51

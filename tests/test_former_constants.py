@@ -8,18 +8,29 @@ import numpy as np
 import pytest
 
 from sim import territory
-from sim.params import CommunityParams, PoliceParams, TerritoryParams
+from sim.params import CartelParams, CommunityParams, PoliceParams, TerritoryParams
 
 from .conftest import make
 
 IV = [{"kind": "remove_leader", "group": "largest", "at_step": 3, "mode": "capture"}]  # a headless group early
 WEEKS = 52
 
-# key, a value other than the default (the old constant)
+# key, a value other than the default (the old constant); withdraw_rate is compared where cells are beaten
+# (at the default withdraw_ratio no cell falls below a quarter of its enemies in these weeks)
 CHANGED = [
     ("police.corruption_sd", 0.2),
     ("police.corruption_relaxation", 0.05),
     ("police.violence_memory_weeks", 3.0),
+    ("cartels.initial_rank_noise", 1.0),
+    ("cartels.initial_guns_per_member", 0.2),
+    ("cartels.loyalty_sd", 0.3),
+    ("cartels.loyalty_recovery", 0.2),
+    ("cartels.headless_loyalty_loss", 0.1),
+    ("cartels.removal_loyalty_loss", 0.6),
+    ("cartels.attrition_cap", 1e-3),
+    ("cartels.withdraw_ratio", 0.9),
+    ("cartels.withdraw_rate", 0.0, {"cartels__withdraw_ratio": 0.9}),
+    ("cartels.expansion_floor", 5.0),
     ("community.resilience_lift", 0.9),
     ("territory.closeness_weight", 0.8),
 ]
@@ -41,11 +52,14 @@ def default_state():
 
 def test_the_defaults_are_the_old_constants():
     """The values the code had fixed (a changed default changes every result: the golden test fails too)."""
-    pp, cm = PoliceParams(), CommunityParams()
+    cp, pp, cm = CartelParams(), PoliceParams(), CommunityParams()
     assert (pp.corruption_sd, pp.corruption_relaxation, pp.violence_memory_weeks) == (0.08, 0.005, 10.0)
+    assert (cp.initial_rank_noise, cp.initial_guns_per_member, cp.loyalty_sd) == (0.2, 1.0, 0.1)
+    assert (cp.loyalty_recovery, cp.headless_loyalty_loss, cp.removal_loyalty_loss) == (0.01, 0.02, 0.2)
+    assert (cp.attrition_cap, cp.withdraw_ratio, cp.withdraw_rate, cp.expansion_floor) == (0.5, 0.25, 0.3, 0.2)
     assert cm.resilience_lift == 0.5 and TerritoryParams().closeness_weight == 0.3
     # the complements the code uses are the old constants bit for bit
-    assert 1.0 - TerritoryParams().closeness_weight == 0.7
+    assert 1.0 - cp.removal_loyalty_loss == 0.8 and 1.0 - TerritoryParams().closeness_weight == 0.7
     assert 1.0 / pp.violence_memory_weeks == 0.1 and 1.0 - 1.0 / pp.violence_memory_weeks == 0.9
 
 
@@ -67,6 +81,13 @@ def test_recent_violence_follows_the_memory_in_weeks():
     before = m.violence_recent.copy()
     m.step()
     np.testing.assert_array_equal(m.violence_recent, 0.75 * before + 0.25 * m.homicides)
+
+
+def test_no_fighter_dies_with_a_zero_attrition_cap():
+    ts = make(policy="kingpin", rng=1, steps=40, interventions=IV, cartels__attrition_cap=0.0).run()
+    base = make(policy="kingpin", rng=1, steps=40, interventions=IV).run()
+    assert base["homicides_members"].sum() > 0
+    assert ts["homicides_members"].sum() == 0
 
 
 def test_resilience_lift_scales_prevention_s_lift():
