@@ -11,7 +11,7 @@ page shows:
 - the territory: on ``mexico_states`` the 32 states (outlines from ``@svg-maps/mexico``, CC BY 4.0,
   shipped in ``experiments/data/``) filled with the colour of the group that holds each one (light
   grey: none; black outline: two or more groups present), a dot growing with homicides per week
-  (exponentially smoothed over about 10 weeks); elsewhere plazas as dots at their coordinates;
+  (exponentially smoothed over ``police.violence_memory_weeks``, 10); elsewhere plazas as dots at their coordinates;
 - weekly homicides, and the number of active and effective groups, since the start;
 - a button that has the leader of the largest group that has one captured during the next week
   (a timed ``remove_leader`` intervention added to the running model), as in notebook 03;
@@ -142,7 +142,8 @@ OPERATION_UNITS, OPERATION_WEEKS = 50, 26  # the page's joint operation: 50 arme
 
 
 def operation_state(model: CartelModel) -> str | None:
-    """The state with the most homicides lately (10-week smoothed): where the page's operation goes."""
+    """The state with the most homicides lately (smoothed over ``police.violence_memory_weeks``): where the
+    page's operation goes."""
     if model.violence_recent.max() <= 0:
         return None
     return model.territory.nodes[int(np.argmax(model.violence_recent))]["state"]
@@ -294,7 +295,8 @@ def MapPanel(model: CartelModel):
         solara.Image(views.map.png(model), width="100%")
         solara.HTML(tag="div", unsafe_innerHTML=(
             f'<div style="font-size:0.85em">{chips}<br>grey: no group; black outline/ring: 2+ groups present '
-            f'(contested); dot: homicides a week (10-week smoothed, largest {model.violence_recent.max():.1f})</div>'))
+            f'(contested); dot: homicides a week ({model.p.police.violence_memory_weeks:g}-week smoothed, '
+            f'largest {model.violence_recent.max():.1f})</div>'))
 
 
 @solara.component

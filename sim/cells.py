@@ -84,7 +84,8 @@ def update(model: CartelModel) -> None:
     model.recruits += int(recruits.sum())
 
     # loyalty: settles toward its mean under a leader, erodes while the succession is open
-    loyal = np.where(headless, loyal - 0.02, loyal + 0.01 * (cp.loyalty_mean - loyal))
+    loyal = np.where(headless, loyal - cp.headless_loyalty_loss,
+                     loyal + cp.loyalty_recovery * (cp.loyalty_mean - loyal))
     np.clip(loyal, 0.0, 1.0, out=loyal)
 
     roster.cash[rows], roster.loyalty[rows], roster.need[rows] = cash, loyal, need

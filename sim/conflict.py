@@ -57,15 +57,15 @@ def force_multiplier(model: CartelModel, op: MiddleOperator) -> float:
 def expand(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> None:
     """The cell sends ``expansion_share`` of its members to a neighbouring plaza its group lacks.
 
-    Targets are drawn in proportion to 0.2 + trafficking value. An empty plaza is simply taken;
+    Targets are drawn in proportion to ``expansion_floor`` + trafficking value. An empty plaza is simply taken;
     a held one is attacked with probability equal to the expected chance of prevailing.
     """
     gid, plazas = op.group.gid, model.plazas
     options = [j for j in model.neighbours[op.node] if gid not in plazas[j]]
     if not options:
         return
-    j = options[_target(rng, model.value, options) if len(options) > 1 else _one(rng)]
     cp = model.p.cartels
+    j = options[_target(rng, model.value, options, cp.expansion_floor) if len(options) > 1 else _one(rng)]
     send = int(cp.expansion_share * op.members)
     if send < 1:
         return
@@ -92,12 +92,12 @@ def _weighted_index(rng: np.random.Generator, w: np.ndarray) -> int:
     return int(cdf.searchsorted(rng.random(), side="right"))
 
 
-def _target(rng: np.random.Generator, value: np.ndarray, options: list[int]) -> int:
-    """``_weighted_index(rng, 0.2 + value[options])``; up to 7 options in Python floats
-    (:func:`_cdf`), and searchsorted to the right is ``bisect_right``."""
+def _target(rng: np.random.Generator, value: np.ndarray, options: list[int], floor: float) -> int:
+    """``_weighted_index(rng, floor + value[options])`` (``floor``: cartels.expansion_floor); up to 7
+    options in Python floats (:func:`_cdf`), and searchsorted to the right is ``bisect_right``."""
     if len(options) > 7:
-        return _weighted_index(rng, 0.2 + value[options])
-    return bisect_right(_cdf([0.2 + value.item(j) for j in options]), rng.random())
+        return _weighted_index(rng, floor + value[options])
+    return bisect_right(_cdf([floor + value.item(j) for j in options]), rng.random())
 
 
 def _cdf(w: list[float]) -> list[float]:
@@ -129,8 +129,8 @@ def intensity(model: CartelModel, nodes: np.ndarray) -> np.ndarray:
 
 
 def fight(model: CartelModel) -> None:
-    """Attrition in every contested plaza at once; a cell left with under a quarter of its
-    enemies' strength withdraws with probability 0.3 a week."""
+    """Attrition in every contested plaza at once; a cell left with under ``withdraw_ratio`` of its
+    enemies' strength withdraws with probability ``withdraw_rate`` a week."""
     cp, rng = model.p.cartels, model.world["fights"]
     ops = [o for j in model.contested_nodes() for o in model.plazas[j].values() if o.members > 0]
     if len(ops) < 2:
@@ -150,7 +150,7 @@ def fight(model: CartelModel) -> None:
     w = exposure * mult[b]
     pressure = np.bincount(a, weights=w, minlength=len(ops))
     level = intensity(model, node)
-    q = np.minimum(cp.lethality * level * pressure, 0.5)
+    q = np.minimum(cp.lethality * level * pressure, cp.attrition_cap)
     deaths = rng.binomial(members, q)
     kills = np.bincount(b, weights=deaths[a] * w / np.maximum(pressure[a], 1e-12), minlength=len(ops))
     hit = np.flatnonzero(deaths)
@@ -171,7 +171,7 @@ def fight(model: CartelModel) -> None:
     charge(ops, kills, rng)
     strength = (m - deaths) * mult
     enemy = np.bincount(node, weights=strength, minlength=model.n_nodes)[node] - strength
-    beaten = (strength < 0.25 * enemy) & (rng.random(len(ops)) < 0.3)
+    beaten = (strength < cp.withdraw_ratio * enemy) & (rng.random(len(ops)) < cp.withdraw_rate)
     for k in np.flatnonzero(beaten):
         if ops[k].active:
             withdraw(model, ops[k])

@@ -48,10 +48,9 @@ from .people import People
 from .roster import Roster
 from .pillars import apply_levers, border, disruption, finance, prevention, rule_of_law
 from .metrics import Recorder
-from .params import ParamError, Params, from_dict, from_kwargs, national_population, to_dict
+from .params import MEXICO_POPULATION, ParamError, Params, from_dict, from_kwargs, national_population, to_dict
 from .streams import POLICY, WORLD, Streams
 
-MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it
 MUNICIPALITIES = 2_469  # municipalities (and Mexico City's boroughs) in 2020, INEGI Marco Geoestadístico
 MUNICIPALITY_POPULATION = MEXICO_POPULATION / MUNICIPALITIES  # persons in a typical plaza (~51,000)
 
@@ -160,7 +159,7 @@ class CartelModel(mesa.Model):
         self.opportunity = attr("opportunity")
         self.resilience0 = attr("resilience")
         self.resilience = self.resilience0.copy()
-        corruption = self.world["init"].normal(p.police.corruption_mean, 0.08, n)
+        corruption = self.world["init"].normal(p.police.corruption_mean, p.police.corruption_sd, n)
         self.corruption0 = np.clip(corruption, 0.0, 1.0)
         self.corruption = self.corruption0.copy()
         cp = p.cartels
@@ -206,7 +205,7 @@ class CartelModel(mesa.Model):
         import networkx as nx
 
         cp, rng = self.p.cartels, self.world["init"]
-        order = np.argsort(-(self.value + rng.uniform(0, 0.2, self.n_nodes)))
+        order = np.argsort(-(self.value + rng.uniform(0, cp.initial_rank_noise, self.n_nodes)))
         hqs: list[int] = []
         min_gap = max(1, int(np.sqrt(self.n_nodes) / 4))
         for j in order.tolist():
@@ -235,8 +234,8 @@ class CartelModel(mesa.Model):
             if m < cp.retreat_fill * self.plaza_capacity[j]:
                 continue
             self.people.join(j, m)
-            loyalty = float(np.clip(rng.normal(cp.loyalty_mean, 0.1), 0, 1))
-            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=float(m), loyalty=loyalty)
+            loyalty = float(np.clip(rng.normal(cp.loyalty_mean, cp.loyalty_sd), 0, 1))
+            MiddleOperator(self, groups[nearest[j][1]], j, m, guns=cp.initial_guns_per_member * m, loyalty=loyalty)
         for group in groups:
             if group.plazas:
                 succession.appoint(self, group)
@@ -298,7 +297,8 @@ class CartelModel(mesa.Model):
         self.people.background_homicides(self.p.scenario.background_homicide_rate, self.p.court.ordinary_arrest_share)
         prevention.update_communities(self)
         rule_of_law.update_corruption(self)
-        self.violence_recent = 0.9 * self.violence_recent + 0.1 * self.homicides
+        memory = 1.0 / self.p.police.violence_memory_weeks  # the recent homicides units follow (targeting=violence)
+        self.violence_recent = (1.0 - memory) * self.violence_recent + memory * self.homicides
         self.recorder.measure(self)
         if self.week >= self.p.steps:
             self.running = False

@@ -36,6 +36,7 @@ class TerritoryParams:
     population: float = ranged(126_014_024, 0, 1e10, lo_open=True, hint='persons')  # total population spread over synthetic nodes, persons; INEGI Censo 2020
     nodes_file: str = ""  # territory=files: CSV of nodes (code, name, population, border[, state, port, lat, lon])
     edges_file: str = ""  # territory=files: CSV of land adjacency (a, b: node codes)
+    closeness_weight: float = unit(0.3)  # weight of a node's closeness to the US border in its trafficking value, the rest (1 - this) on its drug traffic relative to the largest: the corridors when the territory is built, the routes' flows once they run (sim/routes.py); dimensionless; assumed
 
 
 Shares = dataclasses.make_dataclass(
@@ -78,6 +79,8 @@ class CartelParams:
     initial_groups: int = ranged(6, 1, 500)  # major organisations at start (2006-2007: 4-7); Atuesta & Pérez-Dávila 2018
     initial_members_per_capita: float = ranged(8.0e-4, 0, 0.05)  # members per resident at start (about 101k at the 2020 population, 85k at 2007's in the hindcast); Prieto-Curiel et al. 2023 (115k in 2012)
     initial_coverage: float = unit(0.55)  # share of nodes held at start (highest trafficking value first); assumed
+    initial_rank_noise: float = ranged(0.2, 0, 10)  # largest random term added to a node's trafficking value when nodes are ranked for the first headquarters and held plazas (uniform from 0 to this); dimensionless; assumed
+    initial_guns_per_member: float = ranged(1.0, 0, 100, hint='guns per member')  # guns a cell holds per member at start; guns per person; assumed
     succession_clarity: float = unit(0.1985)  # P(a removed leader has an accepted successor); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (4-7) and in 2011 (~80); was 0.25; Jones 2013, Phillips 2015 (qualitative)
     recruitment_rate: float = unit(0.00347)  # gross recruits per member per week at vulnerability 1; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against INEGI homicides 2007-14, ~115k members 2012, groups 2007 and 2011; was 0.00253; Prieto-Curiel et al. 2023 (~0.25%/wk)
     saturation: float = unit(0.002)  # exits per member per week when the plaza is at capacity; calibrated (experiments.calibrate: history matching, docs/validation/calibration.json); was 0.00176; the omega term of Prieto-Curiel et al. 2023
@@ -101,6 +104,10 @@ class CartelParams:
     expansion_share: float = unit(0.25, lo_open=True)  # share of the cell sent to open or contest a plaza; assumed
     expansion_min_fill: float = ranged(0.1, 0, 100)  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
     retreat_fill: float = ranged(0.025, 0, 100)  # a cell with fewer members than this share of a municipality-sized plaza's capacity abandons its plaza; assumed (5 members in a typical municipality)
+    attrition_cap: float = unit(0.5)  # largest weekly probability that a member of a cell dies fighting, in fights with rivals and in succession fights; assumed
+    withdraw_ratio: float = ranged(0.25, 0, 100)  # a cell whose fighting strength (members x force multiplier) after a week's fight is below this share of its enemies' at the plaza is beaten; dimensionless; assumed
+    withdraw_rate: float = unit(0.3)  # P(a beaten cell withdraws from the plaza) a week; assumed
+    expansion_floor: float = ranged(0.2, 0, 100, lo_open=True)  # weight of a neighbouring plaza as an expansion target besides its trafficking value (targets are drawn in proportion to this + value, value in 0-1); dimensionless; assumed
     crew_size: float = ranged(20.0, 1, 10_000, hint="persons under one crew boss")  # members under one crew boss (the middle layer's unit); persons; assumed (cells of 10-50 gunmen and lookouts, Jones 2013 / Guerrero 2011)
     command_half: float = ranged(300.0, 0, 1e7, lo_open=True, hint="persons")  # group members at which a leader replaces a lost crew boss with half the certainty of a very large group; persons; assumed
     headless_command: float = unit(0.5)  # command of a leaderless group (open succession) relative to a led one; assumed (Jones 2013: lieutenants hold their own crews)
@@ -108,6 +115,10 @@ class CartelParams:
     tribute_share: float = unit(0.3)  # share of operator income passed to the leader; assumed
     bribe_share: float = unit(0.5)  # share of leader cash spent on bribes each week; assumed
     loyalty_mean: float = unit(0.75)  # mean loyalty of an operator to its leader (0-1); assumed
+    loyalty_sd: float = ranged(0.1, 0, 1)  # standard deviation of the cells' loyalty at start (normal around loyalty_mean, clipped to 0-1); assumed
+    loyalty_recovery: float = unit(0.01)  # weekly relaxation of a led cell's loyalty toward loyalty_mean (share of the gap closed a week); assumed
+    headless_loyalty_loss: float = unit(0.02)  # loyalty a cell loses each week while its group is leaderless (open succession), on the 0-1 scale; assumed
+    removal_loyalty_loss: float = unit(0.2)  # share of its loyalty every cell loses when its group's leader is removed without an accepted successor; assumed
     headless_weeks: int = ranged(8, 1, 520)  # weeks a group without an accepted successor stays leaderless before one contender prevails; assumed (shorter than the six months of raised violence after a removal, Calderón et al. 2015)
     lieutenants: int = ranged(6, 1, 100)  # contenders in an open succession: bosses of the group's largest cells; assumed (Jones 2013: a few regional lieutenants)
     defection_rate: float = unit(0.6023)  # weekly P(a contender defects) in a headless group, times (1-loyalty); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 and in 2011; was 0.51
@@ -126,6 +137,7 @@ class CommunityParams:
     opportunity_mean: float = ranged(0.5, 0, 0.95, hint='vulnerability divides by 1 minus it')  # mean legal opportunity at start (0-1); assumed (Dell et al. 2019: legal income lowers recruitment)
     violence_erosion: float = unit(0.02)  # resilience lost per homicide per 10k residents per week; assumed
     resilience_recovery: float = unit(0.002)  # weekly relaxation of resilience toward its target: the start value, raised by prevention's lift; assumed
+    resilience_lift: float = unit(0.5)  # largest rise of a community's resilience target at saturating prevention spending, as a share of its distance to 1 (the rise is this x x/(1+x), x the spending relative to prevention_half_musd); assumed
     prevention_effect: float = unit(0.45)  # cut in recruitment among participants at full prevention spending (the population-wide cut is this times takeup); Heller 2014 (-43%), Heller et al. 2017 (-45 to -50%)
     prevention_half_musd: float = ranged(100.0, 0, 100_000, lo_open=True, hint='US$ M a year')  # prevention spending per year (US$ M, national) that reaches half the max effect; assumed
     takeup: float = unit(0.55)  # share of those offered who take up programmes; Heller 2014 / Heller et al. 2017
@@ -145,9 +157,12 @@ class PoliceParams:
     leader_protection: float = ranged(0.5, 0, 10)  # protection grows as (group members / 1000)^this; assumed
     intelligence_gain: float = ranged(1.0, 0, 100)  # multiplies effort per US$ 100 M a year of disruption spending (intelligence sharing); assumed
     corruption_mean: float = unit(0.3)  # mean corruption of officials at start (0-1); assumed (no national measure; the Cienfuegos case of the seed article illustrates it)
+    corruption_sd: float = ranged(0.08, 0, 1)  # standard deviation of corruption across nodes at start (normal around corruption_mean, clipped to 0-1); assumed
+    corruption_relaxation: float = unit(0.005)  # weekly relaxation of a node's corruption toward its start value (share of the gap closed a week), besides bribes and vetting; assumed
     bribe_effect: float = ranged(0.02, 0, 10)  # corruption gained per US$ M of bribes per 1M residents per week; assumed
     vetting_effect: float = unit(0.002)  # weekly corruption cut per US$ 100 M/yr of rule-of-law spending; assumed
     deterrence: float = ranged(0.3, 0, 100)  # fight intensity falls as exp(-deterrence x units per municipality-sized plaza at the node); assumed
+    violence_memory_weeks: float = ranged(10.0, 1, 520, hint='weeks')  # time constant of the recent homicides per node that units follow under targeting=violence (exponential smoothing: each week 1/this of the way to the week's homicides); weeks; assumed
     base_leader_share: float = unit(0.3331)  # share of the domestic base force hunting leaders under every preset (the federal doctrine since December 2006, before Merida funding); calibrated (experiments.calibrate: history matching, docs/validation/calibration.json) against groups at the end of 2007 (no published pre-2008 capture rate was found); was 0.3
     units_per_target: int = ranged(10, 1, 10_000)  # units assigned to each hunted leader (the largest groups' leaders first); assumed
     kill_share: float = unit(0.1)  # share of police leader removals that end in the leader's death; assumed
@@ -392,7 +407,7 @@ def from_kwargs(**kwargs: Any) -> Params:
 # Validation: ranges and cross-field rules that types alone do not catch
 # --------------------------------------------------------------------------------------------------
 MAX_POLICE_UNITS = 20_000  # police agents in one run (base + funded; defaults: a few hundred): beyond, hours a run
-MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020 (national budgets are pro-rated to it)
+MEXICO_POPULATION = 126_014_024  # persons, INEGI Censo 2020; national budgets and flows are pro-rated to it (sim.model)
 
 
 def _check_territory_files(t: TerritoryParams) -> None:

@@ -33,9 +33,9 @@ is ``drug_revenue_musd x supply^(1 - 1/e)`` a year at supply s for the whole cou
 ``model.scale``): at supply 1 exactly the revenue of the model without routes. The border pillar seizes the share I of what arrives
 (``drug_flow``: tonnes a week delivered into the US).
 
-A node's trafficking value for the groups (``model.value``) follows the routes: 0.7 x its flow / the
-largest flow + 0.3 x its closeness to the border, the territory's formula
-(:func:`sim.territory._add_trafficking_value`) with this month's flows in place of the fixed corridors.
+A node's trafficking value for the groups (``model.value``) follows the routes: (1 - w) x its flow / the
+largest flow + w x its closeness to the border (w = ``territory.closeness_weight``, 0.3), the territory's
+formula (:func:`sim.territory.trafficking_value`) with this month's flows in place of the fixed corridors.
 :func:`sim.pillars.border.weekly_flows` shares the revenue among the held plazas by this value, and expansion
 is drawn to it (:func:`sim.conflict.expand`), so a crackdown that moves the drugs moves the money and
 the fight for the plazas. (Sharing the revenue by the flow alone, without the closeness term, puts all
@@ -55,6 +55,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.sparse.linalg import spsolve_triangular
+
+from .territory import closeness_to_border, trafficking_value
 
 if TYPE_CHECKING:
     from .model import CartelModel
@@ -98,9 +100,7 @@ class RouteNetwork:
         if not len(self.crossings):
             return np.zeros(self.n)
         hops = dijkstra(self._matrix(np.ones(len(self.u))), indices=self.crossings, min_only=True)
-        finite = np.isfinite(hops)
-        top = hops[finite].max() if finite.any() else 0.0
-        return np.where(finite, 1.0 - hops / (top or 1.0), 0.0)
+        return closeness_to_border(hops)
 
     def node_costs(self, model: CartelModel) -> np.ndarray:
         """t_i: the cost of crossing each node, in municipality-sized plaza crossings."""
@@ -147,11 +147,10 @@ class RouteNetwork:
         flow[order] = spsolve_triangular(lower, supply[order], lower=True, unit_diagonal=True)
         self.unit_flow = np.maximum(flow, 0.0)
 
-    def value(self) -> np.ndarray:
-        """Trafficking value in [0, 1]: 0.7 x flow / the largest flow + 0.3 x closeness to the border."""
-        top = self.unit_flow.max()
-        corridor = self.unit_flow / top if top > 0 else np.zeros(self.n)
-        return 0.7 * corridor + 0.3 * self.closeness
+    def value(self, closeness_weight: float) -> np.ndarray:
+        """Trafficking value in [0, 1]: (1 - w) x flow / the largest flow + w x closeness to the border
+        (w = ``closeness_weight``; :func:`sim.territory.trafficking_value`)."""
+        return trafficking_value(self.unit_flow, self.closeness, closeness_weight)
 
 
 def price_index(supply: float, elasticity: float, cap: float) -> float:
@@ -168,20 +167,20 @@ def baseline_price(model: CartelModel) -> float:
 
 
 def init(model: CartelModel) -> None:
-    """Build the route network and the week-0 routes (after the agents are placed)."""
+    """Build the route network, then :func:`update` at week 0 (always due): the week-0 routes (after
+    the agents are placed)."""
     model.route_net = RouteNetwork(model)
-    model.route_net.recompute(model)
-    if len(model.route_net.crossings) and len(model.route_net.entries):
-        model.value = model.route_net.value()
-    weekly(model)
+    update(model)
 
 
 def update(model: CartelModel) -> None:
-    """Start of a week: recompute the routes when due, then this week's flows, price and revenue."""
+    """Start of a week: recompute the routes when due (and the trafficking value that follows them),
+    then this week's flows, price and revenue."""
     if model.week % model.p.routes.every_weeks == 0:
-        model.route_net.recompute(model)
-        if len(model.route_net.crossings) and len(model.route_net.entries):
-            model.value = model.route_net.value()
+        net = model.route_net
+        net.recompute(model)
+        if len(net.crossings) and len(net.entries):
+            model.value = net.value(model.p.territory.closeness_weight)
     weekly(model)
 
 

@@ -60,8 +60,9 @@ def remove_leader(model: CartelModel, group: Group, mode: str, by_state: bool = 
     else:
         group.headless_since = model.week
         group.contenders = lieutenants(group, model.p.cartels.lieutenants)
+        kept = 1.0 - model.p.cartels.removal_loyalty_loss
         for op in group.plazas.values():
-            op.loyalty *= 0.8
+            op.loyalty *= kept
 
 
 def defect(model: CartelModel, op: MiddleOperator, rng: np.random.Generator) -> None:
@@ -142,6 +143,6 @@ def _succession_fight(model: CartelModel, group: Group, rng: np.random.Generator
         node = op.node
         level = level * cp.internal_violence * (1.0 - op.loyalty)
         q = cp.lethality * level * force_multiplier(model, op)
-        deaths = model.people.kill_members(op, int(rng.binomial(op.members, min(q, 0.5))))
+        deaths = model.people.kill_members(op, int(rng.binomial(op.members, min(q, cp.attrition_cap))))
         shot = int(shoot(bystanders_expected(model, node, min(op.guns, op.members), level)))  # scalars: one draw
         op.open_homicides += deaths + spill(model, node, shot)

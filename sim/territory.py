@@ -39,7 +39,7 @@ def build(params: TerritoryParams, community: CommunityParams, rng: np.random.Ge
         graph = from_files(params.nodes_file, params.edges_file)
     else:
         graph = synthetic(params.nodes or SYNTHETIC_NODES[params.name], params.population, rng)
-    _add_trafficking_value(graph, rng)
+    _add_trafficking_value(graph, rng, params.closeness_weight)
     _add_communities(graph, community, rng)
     return graph
 
@@ -236,12 +236,31 @@ def _mark_ports(graph: nx.Graph, r: np.ndarray, c: np.ndarray, cols: int, rng: n
 # --------------------------------------------------------------------------------------------------
 # Node attributes common to all territories
 # --------------------------------------------------------------------------------------------------
-def _add_trafficking_value(graph: nx.Graph, rng: np.random.Generator) -> None:
+def closeness_to_border(hops: np.ndarray) -> np.ndarray:
+    """Closeness to the US border from each node's hops (unweighted steps) to the nearest border node:
+    1 on the border, falling linearly to 0 at the farthest node; 0 where no border node is reachable
+    (infinite hops). Used by the territory (below) and by the routes (:mod:`sim.routes`)."""
+    finite = np.isfinite(hops)
+    top = hops[finite].max() if finite.any() else 0.0
+    return np.where(finite, 1.0 - hops / (top or 1.0), 0.0)
+
+
+def trafficking_value(traffic: np.ndarray, closeness: np.ndarray, closeness_weight: float) -> np.ndarray:
+    """Trafficking value in [0, 1]: (1 - w) x traffic / the largest traffic + w x closeness, w =
+    ``territory.closeness_weight``; the territory's corridors (below) or the routes' flows
+    (:meth:`sim.routes.RouteNetwork.value`) as the traffic."""
+    top = traffic.max()
+    corridor = traffic / top if top > 0 else np.zeros(len(traffic))
+    return (1.0 - closeness_weight) * corridor + closeness_weight * closeness
+
+
+def _add_trafficking_value(graph: nx.Graph, rng: np.random.Generator, closeness_weight: float) -> None:
     """Trafficking value in [0, 1]: corridors from drug sources (ports) to the US border.
 
     Each source sends drugs along a shortest path (random edge costs, so corridors differ by seed)
-    to its nearest border node; a node's value is 0.7 x its normalised corridor traffic plus 0.3 x
-    its closeness to the border (1 on the border, falling with hops).
+    to its nearest border node; a node's value is (1 - closeness_weight) x its normalised corridor
+    traffic plus closeness_weight x its closeness to the border (1 on the border, falling with hops):
+    :func:`trafficking_value`.
     """
     border = [i for i, d in graph.nodes(data=True) if d["border"]]
     sources = [i for i, d in graph.nodes(data=True) if d["port"]]
@@ -253,11 +272,10 @@ def _add_trafficking_value(graph: nx.Graph, rng: np.random.Generator) -> None:
         for node in paths[s]:
             traffic[node] += 1.0
     hops = nx.multi_source_dijkstra_path_length(graph, border, weight=None)
-    max_hops = max(hops.values()) or 1
+    hops = np.array([hops.get(i, np.inf) for i in range(len(graph))], np.float64)  # node ids are 0..n-1
+    value = trafficking_value(traffic, closeness_to_border(hops), closeness_weight)
     for i in graph:
-        corridor = traffic[i] / traffic.max() if traffic.max() > 0 else 0.0
-        closeness = 1.0 - hops[i] / max_hops
-        graph.nodes[i]["value"] = float(0.7 * corridor + 0.3 * closeness)
+        graph.nodes[i]["value"] = float(value[i])
 
 
 def _add_communities(graph: nx.Graph, p: CommunityParams, rng: np.random.Generator) -> None:

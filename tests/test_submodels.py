@@ -213,11 +213,11 @@ def test_expansion_target_in_python_floats_is_numpys_choice():
     values = np.random.default_rng(11).random((20_000, 9)) ** 3  # skewed trafficking values, many near 0
     for k, value in enumerate(values):
         options = list(range(2 + k % 8))
-        w = 0.2 + value[options]
+        w = 0.2 + value[options]  # 0.2: cartels.expansion_floor's default
         if len(options) < 8:
             cdf = (w / w.sum()).cumsum()
             cdf /= cdf[-1]
             assert _cdf(w.tolist()) == cdf.tolist()
         a, b = np.random.default_rng(k), np.random.default_rng(k)
-        assert _target(a, value, options) == _weighted_index(b, w)
+        assert _target(a, value, options, 0.2) == _weighted_index(b, w)
         assert a.random() == b.random()

@@ -3,7 +3,7 @@
 Levers from the pillar's yearly spending S_4 (US$ M): spread over nodes by need (young people x
 (1 - resilience)); with x_i the node's spending per young person relative to ``prevention_half_musd``
 spread nationally, recruitment cut_i = prevention_effect x takeup x x_i / (1 + x_i) (diminishing
-returns) and the community's resilience target rises by (1 - r0_i) x 0.5 x x_i / (1 + x_i).
+returns) and the community's resilience target rises by (1 - r0_i) x resilience_lift x x_i / (1 + x_i).
 
 Weekly (:func:`update_communities`): violence erodes resilience, which relaxes toward its target; a
 node's vulnerability to recruitment follows its resilience, legal opportunity and prevention.
@@ -28,7 +28,7 @@ def levers(model: CartelModel, spend_musd: float) -> None:
     x = spend_musd / cp.prevention_half_musd * (need / need.sum()) * (youth.sum() / np.maximum(youth, 1e-9))
     saturation = x / (1.0 + x)
     model.prevention_cut = cp.prevention_effect * cp.takeup * saturation
-    model.prevention_lift = 0.5 * saturation
+    model.prevention_lift = cp.resilience_lift * saturation
 
 
 def update_communities(model: CartelModel) -> None:

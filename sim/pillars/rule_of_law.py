@@ -53,7 +53,8 @@ def update_corruption(model: CartelModel) -> None:
     pp = model.p.police
     pop_m = np.maximum(model.population / 1e6, 1e-6)
     c = model.corruption
-    c += pp.bribe_effect * model.bribes / pop_m * (1 - c) - model.vetting * c + 0.005 * (model.corruption0 - c)
+    c += (pp.bribe_effect * model.bribes / pop_m * (1 - c) - model.vetting * c
+          + pp.corruption_relaxation * (model.corruption0 - c))
     np.clip(c, 0.0, 1.0, out=c)
     model.bribes[:] = 0.0
 
