@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -119,8 +120,11 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
             cfg = hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=with_hydra)
     except MissingConfigException as err:
         raise _missing_option(err) from None
+    except yaml.YAMLError as err:  # a config file in conf/ (a policy, an experiment) that does not parse
+        raise _yaml_error(err) from None
     except (HydraException, OmegaConfBaseException) as err:
-        raise _hydra_error(err, overrides) from None
+        bad_yaml = _cause(err, yaml.YAMLError)
+        raise (_yaml_error(bad_yaml) if bad_yaml else _hydra_error(err, overrides)) from None
     finally:
         GlobalHydra.instance().clear()
     try:
@@ -129,6 +133,36 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
     except OmegaConfBaseException as err:  # an interpolation that does not resolve (e.g. in an experiment file)
         raise _hydra_error(err, overrides) from None
     return cfg
+
+
+def _cause(err: BaseException, kind: type) -> BaseException | None:
+    """The first exception of type ``kind`` in ``err``'s chain of causes, or None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _yaml_error(err: yaml.YAMLError) -> params.ParamError:
+    """One line naming the config file that does not parse and where: 'conf/policy/x.yaml: not valid YAML at
+    line 4, column 1: expected ',' or ']', but got '<stream end>' (in a flow sequence from line 3, column 14)'."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    name = getattr(mark, "name", None) or "a config file"
+    try:
+        name = str(Path(name).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        pass
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = (getattr(err, "problem", None) or str(err).strip().splitlines()[0]).strip()
+    context, cmark = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and cmark is not None and cmark is not mark:
+        problem += f" ({context.removeprefix('while parsing ')}, from line {cmark.line + 1}, column {cmark.column + 1})"
+    out = params.ParamError(name, "", "valid YAML")
+    out.args = (f"{name}: not valid YAML{where}: {problem}; fix the file (allowed: YAML, as in the other files of conf/)",)
+    return out
 
 
 def _keys_near(dotted: str) -> str:

@@ -6,6 +6,7 @@ One line naming the key and what is allowed, exit status 2, nothing written, for
 - removing keys (``~steps``), adding Hydra keys (``+hydra.foo=1``) other than launcher and sweeper
   settings, interpolations (``${...}``) in model keys, and any Hydra callback or ``_target_`` that is
   not on :data:`ALLOWED_TARGETS` (from the command line or an experiment file);
+- a file of ``conf/`` that is not valid YAML: the file, line and column (``config.compose``);
 - the output folder: empty, the file system's root, the current folder, a file, or not writable;
 - every combination of a sweep, composed and validated (fast: one Hydra composition per distinct
   set of config-group choices; the other values are set on its result, as Hydra would set them).

@@ -49,3 +49,30 @@ def test_an_interrupted_replacement_keeps_the_earlier_run_whole(tmp_path, monkey
         _run_in(out, "seed=5")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert check_run(out).finished and check_run(out).summary["seed"] == 4
+
+
+@pytest.fixture
+def conf_copy(tmp_path, monkeypatch):
+    """A copy of conf/ the test may spoil, used by compose and the command line in this process."""
+    import shutil
+
+    from experiments import config
+
+    conf = tmp_path / "conf"
+    shutil.copytree(config.CONF_DIR, conf)
+    monkeypatch.setattr(config, "CONF_DIR", conf)
+    return conf
+
+
+def test_a_malformed_yaml_file_is_one_line_naming_the_file_and_where(conf_copy, tmp_path, capsys):
+    (conf_copy / "policy" / "x.yaml").write_text("defaults:\n  - kingpin\nbudget_musd: [300\n")
+    out = tmp_path / "run"
+    assert run.cli(["policy=x", "territory=small", "steps=2", f"hydra.run.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    assert "policy/x.yaml: not valid YAML at line 4, column 1" in err and "line 3, column 14" in err
+    assert "expected ',' or ']'" in err and not out.exists()
+    (conf_copy / "experiment" / "y.yaml").write_text("hydra:\n  sweeper:\n    params: {seed: 1\n")
+    from sim import ParamError
+    with pytest.raises(ParamError, match=r"experiment/y.yaml: not valid YAML at line 4, column 1"):
+        compose(["experiment=y"])
