@@ -25,7 +25,7 @@ from sim import ParamError
 from sim.metrics import CAUSES
 from sim.params import POLICIES
 
-from . import build, compose, figures, io
+from . import build, compose, figures, guard, io
 
 OUTCOMES = {  # table column -> key of the run's summary (CartelModel.summary)
     "homicides_last_year": "homicides_last_year",
@@ -86,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1 and args.jobs != -1:
         print(f"error: invalid value for '--jobs': {args.jobs} (allowed: an integer >= 1, or -1 for all cores)",
               file=sys.stderr)
+        return 2
+    try:  # the same rule as hydra.run.dir: not empty, not /, not the current folder, not a file, writable
+        guard.check_output_dir("--out", args.out)
+    except ParamError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     policies = list(POLICIES)
     warnings.showwarning = lambda message, *a, **k: print(f"warning: {message}", file=sys.stderr)

@@ -76,3 +76,22 @@ def test_a_malformed_yaml_file_is_one_line_naming_the_file_and_where(conf_copy, 
     from sim import ParamError
     with pytest.raises(ParamError, match=r"experiment/y.yaml: not valid YAML at line 4, column 1"):
         compose(["experiment=y"])
+
+
+@pytest.mark.parametrize("where", ["root", "file", "under_file", "cwd"])
+def test_compare_checks_its_out_folder_as_hydra_run_dir_is_checked(tmp_path, capsys, monkeypatch, where):
+    from experiments import compare
+
+    def never(*args):  # were the check missing, nothing runs, so nothing is written (into / least of all)
+        raise AssertionError("compare ran with a bad --out")
+    monkeypatch.setattr(compare, "_run", never)
+    monkeypatch.chdir(tmp_path)
+    afile = tmp_path / "a_file"
+    afile.write_text("keep")
+    out = {"root": "/", "file": str(afile), "under_file": str(afile / "sub"), "cwd": "."}[where]
+    before = sorted(p.name for p in Path("/").iterdir())
+    assert compare.main(["--out", out, "--seeds", "1", "--steps", "2", "--territory", "small", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: invalid value for '--out'") and "allowed: a folder" in err and "\n" not in err
+    assert afile.read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+    assert sorted(p.name for p in Path("/").iterdir()) == before
