@@ -176,6 +176,15 @@ def _keys_near(dotted: str) -> str:
     return ", ".join(f.name for f in dataclasses.fields(cls))
 
 
+def _set_fields_hint(group: str, most: int = 8) -> str:
+    """'set its fields as cartels.<field>=... (fields: a, b, ... and 32 more; docs/parameters.md)'."""
+    fields = _keys_near(f"{group}.x").split(", ")
+    if fields[0].startswith("see "):
+        return f"set its fields as {group}.<field>=..."
+    listed = ", ".join(fields[:most]) + (f" and {len(fields) - most} more; docs/parameters.md" if len(fields) > most else "")
+    return f"set its fields as {group}.<field>=... (fields: {listed})"
+
+
 def experiments() -> list[str]:
     """Names of the named sweeps in conf/experiment/."""
     return sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -228,7 +237,10 @@ def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> para
         item = first.removeprefix("Error merging override ")
         key, _, value = item.partition("=")
         why = str(cause).strip().splitlines()[0]
-        if "ListConfig" in why:  # e.g. timeline={...} where a list is expected
+        if value.startswith("[") and ("DictConfig" in why or "ListConfig" in why):  # a list where a mapping is
+            # ("Cannot merge DictConfig with ListConfig", e.g. policy.shares=[0.5,0.5] or output=[1])
+            why = "a mapping, not a list: " + _set_fields_hint(key.lstrip("+~"))
+        elif "ListConfig" in why:  # e.g. timeline={...} where a list is expected
             why = f"a list, e.g. {key}=[{value}]" if value.startswith("{") else "a list [...]"
         elif "DictConfig" in why:
             why = "a mapping {key: value, ...}"

@@ -95,3 +95,15 @@ def test_compare_checks_its_out_folder_as_hydra_run_dir_is_checked(tmp_path, cap
     assert err.startswith("error: invalid value for '--out'") and "allowed: a folder" in err and "\n" not in err
     assert afile.read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
     assert sorted(p.name for p in Path("/").iterdir()) == before
+
+
+@pytest.mark.parametrize("override, fields", [
+    ("policy.shares=[0.5,0.5]", "policy.shares.<field>=... (fields: disruption, rule_of_law, border, prevention)"),
+    ("output=[1]", "output.<field>=... (fields: nodes, csv)"),
+])
+def test_a_list_where_a_mapping_is_expected_says_a_mapping(tmp_path, capsys, override, fields):
+    out = tmp_path / "bad"
+    assert run.cli([override, f"hydra.run.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"'{override.split('=')[0]}'" in err and not out.exists()
+    assert "allowed: a mapping, not a list: set its fields as " + fields in err and "a list [" not in err
