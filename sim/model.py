@@ -75,9 +75,9 @@ def fresh_seed() -> int:
 
 def _seed_value(rng: Any) -> int | None:
     """``rng`` as a plain int (numpy integers included), or None; anything else is refused."""
-    if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
+    if rng is None:
         return rng
-    if isinstance(rng, np.integer):
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and 0 <= int(rng) <= SEED_MAX:
         return int(rng)
     raise ParamError("rng", rng, f"an integer seed in 0..{SEED_MAX}, or None for a fresh one")
 
