@@ -107,3 +107,89 @@ def test_a_list_where_a_mapping_is_expected_says_a_mapping(tmp_path, capsys, ove
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and f"'{override.split('=')[0]}'" in err and not out.exists()
     assert "allowed: a mapping, not a list: set its fields as " + fields in err and "a list [" not in err
+
+
+def test_compose_and_simulate_refuse_a_named_sweep_and_compose_one_of_its_runs():
+    from experiments import simulate
+    from experiments.config import sweep_combinations
+    from sim import ParamError
+
+    for call in (compose, simulate):
+        with pytest.raises(ParamError) as err:
+            call(["experiment=guns"])
+        text = str(err.value)
+        assert "\n" not in text and "guns is a sweep of 80 runs" in text
+        assert "python -m experiments.run -m experiment=guns" in text and "sweep_combinations" in text
+    combo = next(c for c in sweep_combinations(["experiment=guns"])  # one run of the sweep: every swept key given
+                 if "scenario.gun_inflow=200000" in c and "policy=prevention" in c and "seed=7" in c)
+    cfg = compose(combo)
+    assert (cfg.steps, cfg.territory.name, cfg.scenario.gun_inflow, cfg.policy.name, cfg.seed) == \
+        (520, "mexico_states", 200000, "prevention", 7)
+    assert compose(["experiment=hindcast"]).steps == 780  # an experiment that is one run still composes
+
+
+def test_compose_refuses_a_string_of_overrides():
+    from sim import ParamError
+
+    with pytest.raises(ParamError, match=r"^invalid value for 'overrides': 'policy=kingpin' \(allowed: a list of "
+                                         r"strings, e.g. \['policy=kingpin'\]\)$"):
+        compose("policy=kingpin")
+
+
+@pytest.mark.parametrize("csv", [False, True])
+def test_collect_on_an_interrupted_run_says_it_is_not_finished(tmp_path, capsys, csv):
+    from experiments import collect
+
+    out = tmp_path / "run"
+    (out / ".hydra").mkdir(parents=True)
+    (out / ".hydra" / "config.yaml").write_text("steps: 6\n")  # Hydra wrote its config; the run was killed
+    pd.DataFrame({"step": [1, 2]}).to_parquet(out / ".timeseries.parquet.x.part")
+    before = sorted(p.name for p in out.rglob("*"))
+    assert collect.main([str(out)] + (["--csv"] if csv else [])) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith(f"error: {out} is not a finished run (empty: no summary.json)") and "\n" not in err
+    assert "already written" not in captured.out and sorted(p.name for p in out.rglob("*")) == before
+
+
+def test_an_unknown_preset_in_a_files_defaults_lists_the_presets(conf_copy, tmp_path, capsys):
+    (conf_copy / "policy" / "x.yaml").write_text("defaults:\n  - kingpinn\nbudget_musd: 300\n")
+    out = tmp_path / "run"
+    assert run.cli(["policy=x", f"hydra.run.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: invalid value for 'policy': 'kingpinn' (allowed: named in the defaults of conf/policy/x.yaml; "
+                   "one of finance_heavy, kingpin, merida, military_heavy, my_policy, none, prevention, "
+                   "prevention_heavy, x)"), err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["cartels=5"], "invalid value for 'cartels': 5 (allowed: cartels is a group, not one value: set its fields as "
+                    "cartels.<field>=... (fields: initial_groups, initial_members_per_capita, initial_coverage, "
+                    "succession_clarity, "),
+    (["foo.bar=1"], "unknown key 'foo.bar' (set to '1'; allowed keys here: seed, steps, territory, policy, scenario, "
+                    "cartels, "),
+    (["foo.bar=1"], "('foo' is not a key at the top level))"),
+    (["policy.foo.bar=1"], "allowed keys here: name, budget_musd, shares, targeting, prevention_share, "
+                           "military_share, finance_share ('foo' is not a key in policy))"),
+    (["steps.x=1"], "allowed keys here: none below steps: it is one value, set as steps=...)"),
+    (["policy=kingpin,prevention"], "invalid value for 'policy': 'kingpin,prevention' (allowed: one value without -m;"
+                                    " this is a sweep: add -m (python -m experiments.run -m policy=kingpin,prevention"),
+    (["seed=range(0,4)"], "invalid value for 'seed': 'range(0,4)' (allowed: one value without -m; this is a sweep: "
+                          "add -m"),
+])
+def test_vague_messages_now_say_what_is_allowed(tmp_path, capsys, argv, expected):
+    out = tmp_path / "run"
+    assert run.cli([*argv, "territory=small", "steps=2", f"hydra.run.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and expected in err, err
+    assert "see sim/params.py" not in err and "a mapping of" not in err and not out.exists()
+
+
+def test_a_bad_rng_is_named_as_rng():
+    from sim import CartelModel, ParamError
+
+    with pytest.raises(ParamError, match=r"^invalid value for 'rng': -1 \(allowed: an integer seed in 0\.\."):
+        CartelModel(rng=-1, territory="small")
+    with pytest.raises(ParamError, match=r"^invalid value for 'seed': -1"):
+        CartelModel(seed=-1, territory="small")
