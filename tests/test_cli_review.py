@@ -193,3 +193,25 @@ def test_a_bad_rng_is_named_as_rng():
         CartelModel(rng=-1, territory="small")
     with pytest.raises(ParamError, match=r"^invalid value for 'seed': -1"):
         CartelModel(seed=-1, territory="small")
+
+
+def test_the_comparison_figure_is_redrawn_from_its_saved_tables_and_plot_says_how(tmp_path, capsys):
+    from experiments import compare, plot
+
+    out = tmp_path / "compare"
+    assert compare.main(["--seeds", "2", "--steps", "4", "--territory", "small", "--jobs", "1", "--out", str(out)]) == 0
+    first = capsys.readouterr().out
+    table = first[first.index("policy "):first.index("\n\n", first.index("policy "))]
+    figure = out / "figures" / "policies.png"
+    figure.unlink()
+    assert plot.main([str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {out} is the output of python -m experiments.compare (make run), not a run or a sweep; "
+                   f"redraw its figure with: python -m experiments.compare --replot --out {out}")
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*.*")}
+    assert compare.main(["--replot", "--out", str(out)]) == 0
+    again = capsys.readouterr().out
+    assert figure.stat().st_size > 10_000 and table in again and "nothing simulated" in again
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*.*")} == before  # the tables are read, not rewritten
+    assert compare.main(["--replot", "--out", str(tmp_path)]) == 2
+    assert "timeseries.parquet, runs.csv missing" in capsys.readouterr().err
