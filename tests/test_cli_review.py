@@ -215,3 +215,15 @@ def test_the_comparison_figure_is_redrawn_from_its_saved_tables_and_plot_says_ho
     assert {p: p.stat().st_mtime_ns for p in out.glob("*.*")} == before  # the tables are read, not rewritten
     assert compare.main(["--replot", "--out", str(tmp_path)]) == 2
     assert "timeseries.parquet, runs.csv missing" in capsys.readouterr().err
+
+
+def test_population_is_a_whole_number_of_persons_and_out_is_ignored():
+    from sim import CartelModel
+
+    model = CartelModel(rng=1, territory="mexico_states", steps=1)
+    assert model.summary()["population"] == 126_014_024  # before any week
+    model.run()
+    population = model.summary()["population"]
+    assert type(population) is int and population == 126_014_024 and json.dumps(population) == "126014024"
+    ignored = subprocess.run(["git", "check-ignore", "-q", "out/kingpin3/summary.json"], cwd=ROOT)
+    assert ignored.returncode == 0  # the README's example folder is not offered for committing
