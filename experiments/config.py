@@ -175,7 +175,8 @@ def _yaml_error(err: yaml.YAMLError) -> params.ParamError:
     if context and cmark is not None and cmark is not mark:
         problem += f" ({context.removeprefix('while parsing ')}, from line {cmark.line + 1}, column {cmark.column + 1})"
     out = params.ParamError(name, "", "valid YAML")
-    out.args = (f"{name}: not valid YAML{where}: {problem}; fix the file (allowed: YAML, as in the other files of conf/)",)
+    out.args = (f"{name}: not valid YAML{where}: {problem}; fix the file "
+                "(allowed: YAML, as in the other files of conf/)",)
     return out
 
 
@@ -187,7 +188,8 @@ def _keys_near(dotted: str) -> str:
         hints = typing.get_type_hints(cls)
         where = ".".join(parts[:i]) or "the top level"
         if part not in hints:  # foo.bar=1: 'foo' is not a key; list the keys that are
-            return ", ".join(f.name for f in dataclasses.fields(cls)) + f" ('{part}' is not a key {'at' if i == 0 else 'in'} {where})"
+            here = ", ".join(f.name for f in dataclasses.fields(cls))
+            return here + f" ('{part}' is not a key {'at' if i == 0 else 'in'} {where})"
         if not dataclasses.is_dataclass(hints[part]):  # steps.x=1: 'steps' holds a value, not fields
             full = ".".join(parts[:i + 1])
             return f"none below {full}: it is one value, set as {full}=..."
@@ -200,7 +202,8 @@ def _set_fields_hint(group: str, most: int = 8) -> str:
     fields = _keys_near(f"{group}.x").split(", ")
     if fields[0].startswith("see "):
         return f"set its fields as {group}.<field>=..."
-    listed = ", ".join(fields[:most]) + (f" and {len(fields) - most} more; docs/parameters.md" if len(fields) > most else "")
+    more = f" and {len(fields) - most} more; docs/parameters.md" if len(fields) > most else ""
+    listed = ", ".join(fields[:most]) + more
     return f"set its fields as {group}.<field>=... (fields: {listed})"
 
 
@@ -272,7 +275,8 @@ def _missing_option(err: MissingConfigException) -> params.ParamError:
     options = sorted(err.options or []) or (_options(group) if group else [])
     first = str(err).strip().splitlines()[0] if str(err).strip() else ""
     where = ""
-    if not err.options and first.startswith("In '"):  # "In 'policy/x': Could not find 'policy/kingpinn'": named in a file's defaults
+    # "In 'policy/x': Could not find 'policy/kingpinn'": named in the defaults of a file
+    if not err.options and first.startswith("In '"):
         where = f"named in the defaults of conf/{first.split(chr(39))[1]}.yaml; "
     return params.ParamError(group or "config", name, where + "one of " + (", ".join(options) or "the files of conf/"))
 

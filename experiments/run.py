@@ -58,7 +58,8 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     if finished_before(out_dir, config, status):
         log.info(f"{out_dir}: finished before with the same configuration, skipped")
         # a replacing run interrupted after its summary.json but before clean_stale: finish its clean-up
-        clean_stale(out_dir, _outputs(config.get("output") or {}) + [n for n in RUN_OUTPUTS if n.startswith("figures/")])
+        figures = [n for n in RUN_OUTPUTS if n.startswith("figures/")]  # drawn from this very run: kept
+        clean_stale(out_dir, _outputs(config.get("output") or {}) + figures)
         return status.summary
     if status.finished:
         log.warning(f"{out_dir}: holds a finished run of a different configuration; running again and replacing it")

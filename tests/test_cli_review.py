@@ -157,9 +157,9 @@ def test_an_unknown_preset_in_a_files_defaults_lists_the_presets(conf_copy, tmp_
     out = tmp_path / "run"
     assert run.cli(["policy=x", f"hydra.run.dir={out}"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == ("error: invalid value for 'policy': 'kingpinn' (allowed: named in the defaults of conf/policy/x.yaml; "
-                   "one of finance_heavy, kingpin, merida, military_heavy, my_policy, none, prevention, "
-                   "prevention_heavy, x)"), err
+    assert err == ("error: invalid value for 'policy': 'kingpinn' (allowed: named in the defaults of "
+                   "conf/policy/x.yaml; one of finance_heavy, kingpin, merida, military_heavy, my_policy, none, "
+                   "prevention, prevention_heavy, x)"), err
     assert not out.exists()
 
 
