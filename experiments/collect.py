@@ -322,13 +322,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if folder.kind == "run":
+        status = check_run(args.folder)
+        if not status.finished:  # an interrupted or damaged run: nothing to collect, as --csv and plot say
+            print(f"error: {args.folder} is not a finished run ({status.state}: {status.reason}); run it again "
+                  "with the same command to finish it", file=sys.stderr)
+            return 2
         if not args.csv:
             print(f"{args.folder} is one run: its tables are already written (timeseries.parquet, summary.json); "
                   "add --csv for CSV copies")
             return 0
-        if check_run(args.folder).state != "finished":
-            print(f"error: {args.folder} is not a finished run ({check_run(args.folder).reason})", file=sys.stderr)
-            return 2
         written = write_csv_copies(args.folder, (TIMESERIES, NODES))
         print("written: " + ", ".join(str(p) for p in written))
         return 0

@@ -1,6 +1,7 @@
 """The main job (``make run``): the four policy presets on the same seeds, compared.
 
     python -m experiments.compare [--seeds 5] [--territory national] [--steps 520] [--jobs 2] [--out DIR]
+    python -m experiments.compare --replot [--out DIR]    # the figure and tables again from DIR's files
 
 Every run is composed exactly as ``python -m experiments.run policy=P seed=S territory=T steps=N``
 would compose it, and the four policies share seeds (common random numbers). Prints a table of
@@ -25,7 +26,7 @@ from sim import ParamError
 from sim.metrics import CAUSES
 from sim.params import POLICIES
 
-from . import build, compose, figures, io
+from . import build, compose, figures, guard, io
 
 OUTCOMES = {  # table column -> key of the run's summary (CartelModel.summary)
     "homicides_last_year": "homicides_last_year",
@@ -79,7 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=520, help="weeks per run (default 520 = 10 years)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel processes (default: all cores)")
     ap.add_argument("--out", type=Path, default=Path("results/compare"), help="output folder (default results/compare)")
+    ap.add_argument("--replot", action="store_true",
+                    help="redraw the figure and reprint the tables from the files an earlier run wrote into --out "
+                         "(nothing is simulated; --seeds, --territory, --steps are not used)")
     args = ap.parse_args(argv)
+    try:  # the same rule as hydra.run.dir: not empty, not /, not the current folder, not a file, writable
+        guard.check_output_dir("--out", args.out)
+    except ParamError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.replot:
+        return replot(args.out)
     if args.seeds < 1:
         print(f"error: invalid value for '--seeds': {args.seeds} (allowed: an integer >= 1)", file=sys.stderr)
         return 2
@@ -88,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     policies = list(POLICIES)
-    warnings.showwarning = lambda message, *a, **k: print(f"warning: {message}", file=sys.stderr)
+    _warnings_one_line()
     try:
         compose([f"territory={args.territory}", f"steps={args.steps}"])
     except ParamError as err:
@@ -113,17 +124,53 @@ def main(argv: list[str] | None = None) -> int:
     written = figures.policy_timeseries(df, args.out / "figures" / "policies")
     print(f"\nEnd of run, mean ± standard deviation across {args.seeds} seeds "
           f"({args.territory}, {args.steps} weeks; homicides: last {min(52, args.steps)} weeks):\n")
+    _report(runs, stats, policies, args.seeds)
+    print(f"\n{len(jobs)} runs in {elapsed:.0f} s. Written:")
+    for path in [args.out / "timeseries.parquet", args.out / "runs.csv", args.out / "comparison.csv", *written]:
+        print(f"  {path}")
+    return 0
+
+
+def _warnings_one_line() -> None:
+    warnings.showwarning = lambda message, *a, **k: print(f"warning: {message}", file=sys.stderr)
+
+
+def _report(runs: pd.DataFrame, stats: pd.DataFrame, policies: list[str], seeds: int) -> None:
+    """Print the outcome table, the homicide causes and the few-seeds note."""
     print(format_table(stats))
     print("\nShare of the last year's homicides by cause, mean across seeds (members: killed in fights;"
           " bystanders: residents shot in fights; predation: residents killed by cells; leaders: killed by the"
           " state; security: members killed by police or armed forces in confrontations; background: not tied to"
           " organised crime, an input):\n")
     print(format_causes(runs, policies))
-    few = figures.few_seeds_text(args.seeds, "standard deviations and the figure's 95% bands")
+    few = figures.few_seeds_text(seeds, "standard deviations and the figure's 95% bands")
     if few:
         print(f"\nNote: {few}.")
-    print(f"\n{len(jobs)} runs in {elapsed:.0f} s. Written:")
-    for path in [args.out / "timeseries.parquet", args.out / "runs.csv", args.out / "comparison.csv", *written]:
+
+
+SAVED = ("timeseries.parquet", "runs.csv")  # what replot reads back from --out
+
+
+def replot(out: Path) -> int:
+    """``--replot``: the figure and the tables again from the files a comparison wrote into ``out`` (a second)."""
+    missing = [name for name in SAVED if not (out / name).is_file()]
+    if missing:
+        print(f"error: invalid value for '--out': '{out}' (allowed: a folder python -m experiments.compare wrote; "
+              f"{', '.join(missing)} missing there)", file=sys.stderr)
+        return 2
+    _warnings_one_line()
+    df = pd.read_parquet(out / "timeseries.parquet")
+    runs = pd.read_csv(out / "runs.csv")
+    policies = [p for p in POLICIES if p in set(runs["policy"])] + sorted(set(runs["policy"]) - set(POLICIES))
+    seeds = int(runs.groupby("policy")["seed"].nunique().min())
+    written = figures.policy_timeseries(df, out / "figures" / "policies")
+    weeks = int(df["step"].max())
+    print(f"Redrawn from {out / 'timeseries.parquet'} and {out / 'runs.csv'} ({len(runs)} runs, {weeks} weeks; "
+          "nothing simulated).\n\nEnd of run, mean ± standard deviation across "
+          f"{seeds} seeds (homicides: last {min(52, weeks)} weeks):\n")
+    _report(runs, table(runs, policies), policies, seeds)
+    print("\nWritten:")
+    for path in written:
         print(f"  {path}")
     return 0
 

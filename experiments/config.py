@@ -15,6 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -66,7 +67,13 @@ def to_params(cfg: DictConfig | dict) -> params.Params:
     if sample is not None:
         for key, value in sample_values(sample).items():
             _set(data, key, value)
-    return params.from_dict(data)
+    try:
+        return params.from_dict(data)
+    except params.ParamError as err:  # cartels=5: a group of settings given one value
+        if str(err.allowed).startswith("a mapping of") and not isinstance(err.value, dict) and not err.unknown_key:
+            raise params.ParamError(err.key, err.value, f"{err.key} is a group, not one value: "
+                                    + _set_fields_hint(err.key)) from None
+        raise
 
 
 def sample_values(sample: dict) -> dict[str, Any]:
@@ -105,22 +112,33 @@ def _set(data: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False, *, check: bool = True) -> DictConfig:
+def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False, *, check: bool = True,
+            _sweep_ok: bool = False) -> DictConfig:
     """The config the command line would use with these overrides (raises ParamError when bad).
 
     ``with_hydra``: also return Hydra's own node (``cfg.hydra``: sweep settings, launcher).
     ``check=False``: do not validate the model's values (a base that more overrides will complete).
+    A named sweep (``experiment=guns``: its file declares ``hydra.sweeper.params``) is refused unless the
+    overrides give every key it sweeps (one of its runs, as :func:`sweep_combinations` lists them);
+    ``_sweep_ok`` (for :func:`sweep_plan` and the guard) composes its base all the same.
     """
+    if isinstance(overrides, str):
+        raise params.ParamError("overrides", overrides, f"a list of strings, e.g. [{overrides!r}]")
     register()
     _check_experiment(overrides)
+    if not _sweep_ok:
+        _refuse_sweep(overrides)
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=with_hydra)
     except MissingConfigException as err:
         raise _missing_option(err) from None
+    except yaml.YAMLError as err:  # a config file in conf/ (a policy, an experiment) that does not parse
+        raise _yaml_error(err) from None
     except (HydraException, OmegaConfBaseException) as err:
-        raise _hydra_error(err, overrides) from None
+        bad_yaml = _cause(err, yaml.YAMLError)
+        raise (_yaml_error(bad_yaml) if bad_yaml else _hydra_error(err, overrides)) from None
     finally:
         GlobalHydra.instance().clear()
     try:
@@ -131,15 +149,62 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
     return cfg
 
 
+def _cause(err: BaseException, kind: type) -> BaseException | None:
+    """The first exception of type ``kind`` in ``err``'s chain of causes, or None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, kind):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _yaml_error(err: yaml.YAMLError) -> params.ParamError:
+    """One line naming the config file that does not parse and where: 'conf/policy/x.yaml: not valid YAML at
+    line 4, column 1: expected ',' or ']', but got '<stream end>' (in a flow sequence from line 3, column 14)'."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    name = getattr(mark, "name", None) or "a config file"
+    try:
+        name = str(Path(name).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        pass
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = (getattr(err, "problem", None) or str(err).strip().splitlines()[0]).strip()
+    context, cmark = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and cmark is not None and cmark is not mark:
+        problem += f" ({context.removeprefix('while parsing ')}, from line {cmark.line + 1}, column {cmark.column + 1})"
+    out = params.ParamError(name, "", "valid YAML")
+    out.args = (f"{name}: not valid YAML{where}: {problem}; fix the file "
+                "(allowed: YAML, as in the other files of conf/)",)
+    return out
+
+
 def _keys_near(dotted: str) -> str:
     """The keys allowed beside ``dotted`` (the fields of its parent group), for an error message."""
     cls: Any = params.Params
-    for part in dotted.split(".")[:-1]:
+    parts = dotted.split(".")
+    for i, part in enumerate(parts[:-1]):
         hints = typing.get_type_hints(cls)
-        if part not in hints or not dataclasses.is_dataclass(hints[part]):
-            return "see sim/params.py"
+        where = ".".join(parts[:i]) or "the top level"
+        if part not in hints:  # foo.bar=1: 'foo' is not a key; list the keys that are
+            here = ", ".join(f.name for f in dataclasses.fields(cls))
+            return here + f" ('{part}' is not a key {'at' if i == 0 else 'in'} {where})"
+        if not dataclasses.is_dataclass(hints[part]):  # steps.x=1: 'steps' holds a value, not fields
+            full = ".".join(parts[:i + 1])
+            return f"none below {full}: it is one value, set as {full}=..."
         cls = hints[part]
     return ", ".join(f.name for f in dataclasses.fields(cls))
+
+
+def _set_fields_hint(group: str, most: int = 8) -> str:
+    """'set its fields as cartels.<field>=... (fields: a, b, ... and 32 more; docs/parameters.md)'."""
+    fields = _keys_near(f"{group}.x").split(", ")
+    if fields[0].startswith("see "):
+        return f"set its fields as {group}.<field>=..."
+    more = f" and {len(fields) - most} more; docs/parameters.md" if len(fields) > most else ""
+    listed = ", ".join(fields[:most]) + more
+    return f"set its fields as {group}.<field>=... (fields: {listed})"
 
 
 def experiments() -> list[str]:
@@ -165,6 +230,34 @@ def _check_experiment(overrides: list[str] | tuple[str, ...]) -> None:
                                     + "); to sweep several, -m " + key + "=a,b")
 
 
+def swept_keys(experiment: str) -> list[str]:
+    """The keys a named experiment's file sweeps (``hydra.sweeper.params``); [] for a single run."""
+    path = CONF_DIR / "experiment" / f"{experiment}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []  # a missing file or bad YAML is named by the composition itself
+    sweeper = ((data.get("hydra") or {}).get("sweeper") or {}) if isinstance(data, dict) else {}
+    return list((sweeper.get("params") or {}) if isinstance(sweeper, dict) else {})
+
+
+def _refuse_sweep(overrides: list[str] | tuple[str, ...]) -> None:
+    """compose/simulate make one run: a named sweep given without a value for each key it sweeps is refused."""
+    given = {str(item).partition("=")[0].lstrip("+~") for item in overrides}
+    for item in overrides:
+        key, _, name = str(item).partition("=")
+        if key.lstrip("+~") != "experiment" or not name or name == "null":
+            continue
+        missing = [k for k in swept_keys(name) if k not in given]
+        if missing:
+            n = len(sweep_combinations([str(o) for o in overrides]))
+            raise params.ParamError(
+                "experiment", name,
+                f"a single run: {name} is a sweep of {n} runs (over {', '.join(missing)}); run it with "
+                f"`python -m experiments.run -m experiment={name}`, or list its runs with "
+                f"experiments.config.sweep_combinations(['experiment={name}']) and compose each")
+
+
 def without_hydra(cfg: DictConfig) -> DictConfig:
     """The model's part of a config (Hydra's own node removed)."""
     if "hydra" not in cfg:
@@ -178,8 +271,14 @@ def without_hydra(cfg: DictConfig) -> DictConfig:
 def _missing_option(err: MissingConfigException) -> params.ParamError:
     cfg_file = err.missing_cfg_file or ""
     group, _, name = cfg_file.rpartition("/")
-    options = ", ".join(sorted(err.options or [])) or "see conf/"
-    return params.ParamError(group or "config", name, "one of " + options)
+    # Hydra lists the options for a choice on the command line, none for one named in a file's defaults
+    options = sorted(err.options or []) or (_options(group) if group else [])
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    where = ""
+    # "In 'policy/x': Could not find 'policy/kingpinn'": named in the defaults of a file
+    if not err.options and first.startswith("In '"):
+        where = f"named in the defaults of conf/{first.split(chr(39))[1]}.yaml; "
+    return params.ParamError(group or "config", name, where + "one of " + (", ".join(options) or "the files of conf/"))
 
 
 def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> params.ParamError:
@@ -194,7 +293,10 @@ def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> para
         item = first.removeprefix("Error merging override ")
         key, _, value = item.partition("=")
         why = str(cause).strip().splitlines()[0]
-        if "ListConfig" in why:  # e.g. timeline={...} where a list is expected
+        if value.startswith("[") and ("DictConfig" in why or "ListConfig" in why):  # a list where a mapping is
+            # ("Cannot merge DictConfig with ListConfig", e.g. policy.shares=[0.5,0.5] or output=[1])
+            why = "a mapping, not a list: " + _set_fields_hint(key.lstrip("+~"))
+        elif "ListConfig" in why:  # e.g. timeline={...} where a list is expected
             why = f"a list, e.g. {key}=[{value}]" if value.startswith("{") else "a list [...]"
         elif "DictConfig" in why:
             why = "a mapping {key: value, ...}"
@@ -227,7 +329,7 @@ def sweep_plan(overrides: list[str]) -> tuple[list[list[str]], DictConfig | None
     or a Hydra setting is swept). Saves the checks of a command one composition."""
     parsed = _parse(overrides)
     first = [_values(o)[0] for o in parsed]
-    first_cfg = compose(first, with_hydra=True)
+    first_cfg = compose(first, with_hydra=True, _sweep_ok=True)
     declared = first_cfg.hydra.sweeper.get("params") or {}
     given = {o.get_key_element() for o in parsed}
     parsed += _parse([f"{k}={v}" for k, v in declared.items() if k not in given])

@@ -6,6 +6,9 @@ One line naming the key and what is allowed, exit status 2, nothing written, for
 - removing keys (``~steps``), adding Hydra keys (``+hydra.foo=1``) other than launcher and sweeper
   settings, interpolations (``${...}``) in model keys, and any Hydra callback or ``_target_`` that is
   not on :data:`ALLOWED_TARGETS` (from the command line or an experiment file);
+- a file of ``conf/`` that is not valid YAML: the file, line and column (``config.compose``);
+- sweep values (``policy=a,b``, ``seed=range(0,4)``) without ``-m`` (unless an experiment file sets
+  ``hydra.mode: MULTIRUN``): add -m;
 - the output folder: empty, the file system's root, the current folder, a file, or not writable;
 - every combination of a sweep, composed and validated (fast: one Hydra composition per distinct
   set of config-group choices; the other values are set on its result, as Hydra would set them).
@@ -133,6 +136,16 @@ def check_output_dir(key: str, folder: Any) -> None:
         raise ParamError(key, text, f"a folder you can write to; {existing} is not writable") from None
 
 
+def check_not_a_sweep(overrides: list[str]) -> None:
+    """Sweep values (``policy=a,b``, ``seed=range(0,4)``) in a command without ``-m`` (Hydra would stop with
+    several lines on 'Ambiguous value'): one line saying to add -m."""
+    for o in parse(overrides):
+        if o.is_sweep_override():
+            key, _, value = o.input_line.partition("=")
+            raise ParamError(key.lstrip("+~"), value, "one value without -m; this is a sweep: add -m "
+                             f"(python -m experiments.run -m {o.input_line} ...)")
+
+
 def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
@@ -177,7 +190,7 @@ def iter_params(combos: list[list[str]]):
             continue
         key = tuple(groups)
         if key not in bases:
-            cfg = config.compose(groups, check=False)
+            cfg = config.compose(groups, check=False, _sweep_ok=True)  # the sweep's values are set below
             try:
                 bases[key] = OmegaConf.to_container(cfg, resolve=True)
             except OmegaConfBaseException as err:
@@ -239,6 +252,8 @@ def check_command(overrides: list[str], multirun: bool) -> int:
     if first is None:  # ... unless it differs from the composition sweep_plan made
         first, rest = config.compose(combos[0], with_hydra=True), combos
     check_hydra(first, multirun)
+    if not (multirun or str(first.hydra.mode) in ("MULTIRUN", "RunMode.MULTIRUN")):
+        check_not_a_sweep(overrides)
     declared = [o for c in combos[:1] for o in c if o not in overrides]
     if declared:
         check_each(declared)

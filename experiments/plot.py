@@ -318,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         folder = classify(args.sweep_dir)
     except NotARunOrSweep as err:
+        if all((args.sweep_dir / name).is_file() for name in ("comparison.csv", "timeseries.parquet", "runs.csv")):
+            err = (f"{args.sweep_dir} is the output of python -m experiments.compare (make run), not a run or a "
+                   f"sweep; redraw its figure with: python -m experiments.compare --replot --out {args.sweep_dir}")
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:

@@ -29,7 +29,7 @@ from sim import CartelModel, ParamError
 
 from . import callbacks, guard, io, quiet_mesa
 from .config import register, sample_values, to_params, without_hydra
-from .store import FILES_KEY, NODES, SUMMARY, TIMESERIES, check_run, checksums, clean_partials
+from .store import FILES_KEY, NODES, RUN_OUTPUTS, SUMMARY, TIMESERIES, check_run, checksums, clean_partials, clean_stale
 
 register()
 resuming_launchers.register()
@@ -45,13 +45,21 @@ def finished_before(out_dir: Path, config: dict, status=None) -> bool:
 def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     """Run the model of ``cfg`` and write its results into ``out_dir``; return the summary.
 
-    A run whose files are already complete is not run again; a damaged one is named and re-run.
+    A run whose files are already complete is not run again; a damaged one is named and re-run. A run
+    that replaces another (a different configuration, or a damaged run) writes its files atomically,
+    summary.json last, and only then removes the outputs of the earlier run that it did not write
+    (:func:`experiments.store.clean_stale`; never any other file). Interrupted while simulating, it
+    leaves the earlier run whole; interrupted while writing, the earlier summary's checksums no longer
+    match, so the folder reads as damaged and the next run replaces it.
     """
     quiet_mesa()
     status = check_run(out_dir)
     config = OmegaConf.to_container(without_hydra(cfg), resolve=True)
     if finished_before(out_dir, config, status):
         log.info(f"{out_dir}: finished before with the same configuration, skipped")
+        # a replacing run interrupted after its summary.json but before clean_stale: finish its clean-up
+        figures = [n for n in RUN_OUTPUTS if n.startswith("figures/")]  # drawn from this very run: kept
+        clean_stale(out_dir, _outputs(config.get("output") or {}) + figures)
         return status.summary
     if status.finished:
         log.warning(f"{out_dir}: holds a finished run of a different configuration; running again and replacing it")
@@ -80,7 +88,20 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     io.write_parquet(ts, out_dir / TIMESERIES)
     summary[FILES_KEY] = checksums(out_dir, [TIMESERIES] + ([NODES] if params.output.nodes else []))
     io.write_json(summary, out_dir / SUMMARY)
+    # only now, with the new run complete: the earlier run's outputs this one did not write (its node
+    # table, CSVs, figures) go, so nothing in the folder describes another configuration
+    removed = clean_stale(out_dir, _outputs({"nodes": params.output.nodes, "csv": params.output.csv}))
+    if removed:
+        log.info(f"{out_dir}: removed the replaced run's {', '.join(removed)}")
     return summary
+
+
+def _outputs(output: dict) -> list[str]:
+    """The files a run with these ``output`` settings writes (run_one)."""
+    names = [TIMESERIES, SUMMARY]
+    if output.get("nodes"):
+        names += [NODES] + (["nodes.csv"] if output.get("csv") else [])
+    return names + (["timeseries.csv"] if output.get("csv") else [])
 
 
 PARENT_ENV = "CARTELSIM_PARENT"  # host:pid of the process that started the sweep (set by cli, inherited by workers)

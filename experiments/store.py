@@ -143,6 +143,30 @@ def run_dirs(sweep_dir: Path) -> list[Path]:
     return sorted({p.parent.parent for p in Path(sweep_dir).rglob(".hydra/config.yaml")})
 
 
+# Every file a run writes (experiments.run) or draws from it (experiments.plot's plot_run) in its folder. A run
+# that replaces another in the same folder removes those of these the new run did not write (clean_stale).
+RUN_OUTPUTS = (SUMMARY, TIMESERIES, NODES, "timeseries.csv", "nodes.csv",
+               *(f"figures/{name}.{ext}" for name in ("timeseries", "territory") for ext in ("png", "pdf")))
+
+
+def clean_stale(run_dir: Path, written: list[str]) -> list[str]:
+    """Remove the files of :data:`RUN_OUTPUTS` in ``run_dir`` that are not in ``written`` (left by an earlier
+    run of another configuration in the same folder); never any other file. Returns the names removed.
+
+    Called after the new run has written all its files, summary.json last, so an interrupted re-run
+    leaves the earlier run's files in place (the folder then reads as damaged and is run again)."""
+    removed = []
+    for name in RUN_OUTPUTS:
+        path = Path(run_dir) / name
+        if name not in written and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(name)
+    figures = Path(run_dir) / "figures"
+    if removed and figures.is_dir() and not any(figures.iterdir()):
+        figures.rmdir()
+    return removed
+
+
 def clean_partials(run_dir: Path) -> None:
     """Remove ``*.part`` files left by a killed writer."""
     for part in Path(run_dir).glob(".*.part"):

@@ -74,9 +74,9 @@ def fresh_seed() -> int:
 
 def _seed_value(rng: Any) -> int | None:
     """``rng`` as a plain int (numpy integers included), or None; anything else is refused."""
-    if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
+    if rng is None:
         return rng
-    if isinstance(rng, np.integer):
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and 0 <= int(rng) <= SEED_MAX:
         return int(rng)
     raise ParamError("rng", rng, f"an integer seed in 0..{SEED_MAX}, or None for a fresh one")
 
@@ -351,7 +351,7 @@ class CartelModel(mesa.Model):
             "recruits_last_year": int(year["recruits"].sum()),
             "impunity": float(last["impunity"]),
             "contested_plazas": int(last["contested_plazas"]),
-            "population": float(self.population.sum()),
+            "population": round(float(self.population.sum())),  # persons: a whole number (the sum has float noise)
             "members_per_100k": float(last["members"] / self.population.sum() * 1e5),
             "homicide_convictions_last_year": int(year["homicide_convictions"].sum()),
             "backlog": int(last["backlog"]),
@@ -372,7 +372,7 @@ class CartelModel(mesa.Model):
             "effective_groups": effective, "largest_group_share": largest,
             "splinters_total": 0, "leaders_removed_total": 0, "operators_arrested_total": 0,
             "recruits_last_year": 0, "impunity": 1.0, "contested_plazas": len(self.contested_nodes()),
-            "population": float(self.population.sum()),
+            "population": round(float(self.population.sum())),  # persons: a whole number (the sum has float noise)
             "members_per_100k": float(members / self.population.sum() * 1e5),
             "homicide_convictions_last_year": 0, "backlog": sum(c.waiting for c in self.courts),
             **{f"homicide_share_{cause}": 0.0 for cause in CAUSES},
