@@ -10,7 +10,8 @@ Collects the sweep first if ``results.parquet`` is missing or older than a run. 
 ``SWEEP_DIR/figures/`` (PNG and PDF), each when the sweep has what it needs:
 
 - ``timeseries``: weekly outcomes per policy (or per swept value) with 95% bands across seeds;
-- ``distributions``: end-of-horizon homicides, groups and effective groups per policy, one dot a seed;
+- ``distributions``: end-of-horizon homicides, groups and effective groups per policy, one dot a seed
+  (boxes from FEW_SEEDS seeds up; below, the mean and the few-seeds note);
 - ``frontier``: prevention share by budget, coloured by homicides and by effective groups;
 - ``event_study``: homicides in the removed leader's plazas and in neighbouring plazas by week
   relative to the removal, against the runs without removal on the same seeds;
@@ -58,6 +59,9 @@ from .store import check_run
 
 OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",
             "groups_active": "active groups (count)", "effective_groups": "effective groups"}
+DISTRIBUTION_LABELS = {"homicides_last_year": "homicides in the last year (count)",
+                       "groups_active": "active groups at the end (count)",
+                       "effective_groups": "effective groups at the end\n(1 / Herfindahl of member shares)"}
 NOT_KEYS = {"run", "seed"}
 BOOTSTRAP = 2000
 
@@ -87,21 +91,36 @@ def intervention_label(value: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 def distributions(runs: pd.DataFrame, by: str, path: Path) -> list[Path]:
+    """End-of-run outcomes per value of ``by``, one dot per seed; a box only over FEW_SEEDS or more dots.
+
+    With fewer seeds a box (quartiles from two or three values) means nothing: the dots and their
+    mean (a black bar) are drawn alone and the figure carries the few-seeds note.
+    """
     cols = ["homicides_last_year", "groups_active", "effective_groups"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), constrained_layout=True)
     levels = ordered(runs[by])
     rng = np.random.default_rng(0)
+    n_min = int(min(int((runs[by] == level).sum()) for level in levels))
     for ax, col in zip(axes, cols):
-        data = [runs.loc[runs[by] == level, col].to_numpy() for level in levels]
-        ax.boxplot(data, showfliers=False, widths=0.5)
+        data = [runs.loc[runs[by] == level, col].dropna().to_numpy() for level in levels]
+        boxed = [k + 1 for k, values in enumerate(data) if len(values) >= FEW_SEEDS]
+        if boxed:
+            ax.boxplot([data[k - 1] for k in boxed], positions=boxed, showfliers=False, widths=0.5)
         for k, values in enumerate(data):
-            ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=12, alpha=0.7,
+            ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=14 if boxed else 22, alpha=0.8,
                        color=colour_of(levels[k], k), zorder=3)
+            if len(values) and k + 1 not in boxed:
+                ax.hlines(values.mean(), k + 0.7, k + 1.3, color="k", lw=1.2, zorder=4, gid="mean-bar")
         ax.set_xticks(range(1, len(levels) + 1), [str(v) for v in levels], rotation=20)
-        ax.set_ylabel(OUTCOMES.get(col, col))
+        ax.set_xlim(0.4, len(levels) + 0.6)
+        ax.set_ylabel(DISTRIBUTION_LABELS.get(col, OUTCOMES.get(col, col)))
         ax.set_xlabel(by)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(f"End-of-run outcomes by {by} (one dot per seed)")
+    shape = "boxes: quartiles; " if n_min >= FEW_SEEDS else ("black bar: mean; boxes only with "
+                                                             f"{FEW_SEEDS}+ seeds; ")
+    fig.suptitle(f"End-of-run outcomes by {by} (one dot per seed, {n_min} seeds per {by} at least; "
+                 f"{shape}colour: {by})")
+    note_few_seeds(fig, n_min, what="spreads of the dots")
     return save(fig, path)
 
 

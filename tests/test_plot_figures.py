@@ -1,5 +1,6 @@
 """What the figures of `experiments.plot` say on their face: which run a map shows, one dot-size scale
-and a size key for all its maps, legend colours that never repeat, hidden groups counted."""
+and a size key for all its maps, legend colours that never repeat, hidden groups counted, and the
+few-seeds note on the distributions."""
 
 from __future__ import annotations
 
@@ -152,3 +153,28 @@ def test_draw_territory_scale_argument_and_its_default():
     plt.close(fig)
     assert figures.size_key_values(63) == [0, 10, 63]
     assert figures.size_key_values(3) == [0, 3] and figures.size_key_values(0) == [0]
+
+
+def _runs(n_seeds: int) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame([{"policy": p, "seed": s, "homicides_last_year": rng.poisson(500),
+                          "groups_active": rng.integers(3, 9), "effective_groups": rng.uniform(2, 5)}
+                         for p in ("none", "kingpin") for s in range(n_seeds)])
+
+
+def test_distributions_from_few_seeds_draw_dots_and_a_mean_with_the_note(kept, tmp_path):
+    with pytest.warns(figures.FewSeedsWarning, match="only 2 seeds"):
+        plot.distributions(_runs(2), "policy", tmp_path / "d")
+    fig = kept["d"]
+    assert any(t.get_text().startswith("Note: only 2 seeds") for t in fig.texts)
+    for ax in fig.axes:
+        assert not [p for p in ax.patches] and not ax.lines  # no box, no whiskers
+        bars = [c for c in ax.collections if c.get_gid() == "mean-bar"]
+        assert len(bars) == 2 and ax.get_ylabel() and ax.get_xlabel() == "policy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", figures.FewSeedsWarning)
+        plot.distributions(_runs(figures.FEW_SEEDS), "policy", tmp_path / "e")
+    fig = kept["e"]
+    assert not any("Note:" in t.get_text() for t in fig.texts)
+    for ax in fig.axes:
+        assert ax.lines and not [c for c in ax.collections if c.get_gid() == "mean-bar"]  # boxes drawn
