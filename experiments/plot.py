@@ -116,7 +116,7 @@ def distributions(runs: pd.DataFrame, by: str, path: Path) -> list[Path]:
         ax.set_ylabel(DISTRIBUTION_LABELS.get(col, OUTCOMES.get(col, col)))
         ax.set_xlabel(by)
         ax.grid(alpha=0.3, axis="y")
-    shape = "boxes: quartiles; " if n_min >= FEW_SEEDS else ("black bar: mean; boxes only with "
+    shape = "boxes: quartiles, orange line: median; " if n_min >= FEW_SEEDS else ("black bar: mean; boxes only with "
                                                              f"{FEW_SEEDS}+ seeds; ")
     fig.suptitle(f"End-of-run outcomes by {by} (one dot per seed, {n_min} seeds per {by} at least; "
                  f"{shape}colour: {by})")
