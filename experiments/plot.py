@@ -10,11 +10,13 @@ Collects the sweep first if ``results.parquet`` is missing or older than a run. 
 ``SWEEP_DIR/figures/`` (PNG and PDF), each when the sweep has what it needs:
 
 - ``timeseries``: weekly outcomes per policy (or per swept value) with 95% bands across seeds;
-- ``distributions``: end-of-horizon homicides, groups and effective groups per policy, one dot a seed;
+- ``distributions``: end-of-horizon homicides, groups and effective groups per policy, one dot a seed
+  (boxes from FEW_SEEDS seeds up; below, the mean and the few-seeds note);
 - ``frontier``: prevention share by budget, coloured by homicides and by effective groups;
 - ``event_study``: homicides in the removed leader's plazas and in neighbouring plazas by week
   relative to the removal, against the runs without removal on the same seeds;
-- ``territory``: maps at chosen weeks coloured by the group controlling each plaza.
+- ``territory``: maps of one run (named in the title) at chosen weeks coloured by the group controlling
+  each plaza, one dot-size scale and size key (homicides per week) for all the maps.
 
 Prints, and writes as ``SWEEP_DIR/effects.csv``, the effect of each policy against a reference
 (``none`` if swept) on end-of-run outcomes: mean paired difference across shared seeds and its 95%
@@ -47,14 +49,19 @@ from .figures import (
     note_few_seeds,
     ordered,
     policy_timeseries,
+    ranked_colours,
     run_timeseries,
     save,
+    size_key,
 )
 from .folders import NotARunOrSweep, classify
 from .store import check_run
 
 OUTCOMES = {"homicides_last_year": "homicides in the last year", "members": "members (persons)",
             "groups_active": "active groups (count)", "effective_groups": "effective groups"}
+DISTRIBUTION_LABELS = {"homicides_last_year": "homicides in the last year (count)",
+                       "groups_active": "active groups at the end (count)",
+                       "effective_groups": "effective groups at the end\n(1 / Herfindahl of member shares)"}
 NOT_KEYS = {"run", "seed"}
 BOOTSTRAP = 2000
 
@@ -84,21 +91,36 @@ def intervention_label(value: str) -> str:
 
 # --------------------------------------------------------------------------------------------------
 def distributions(runs: pd.DataFrame, by: str, path: Path) -> list[Path]:
+    """End-of-run outcomes per value of ``by``, one dot per seed; a box only over FEW_SEEDS or more dots.
+
+    With fewer seeds a box (quartiles from two or three values) means nothing: the dots and their
+    mean (a black bar) are drawn alone and the figure carries the few-seeds note.
+    """
     cols = ["homicides_last_year", "groups_active", "effective_groups"]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), constrained_layout=True)
     levels = ordered(runs[by])
     rng = np.random.default_rng(0)
+    n_min = int(min(int((runs[by] == level).sum()) for level in levels))
     for ax, col in zip(axes, cols):
-        data = [runs.loc[runs[by] == level, col].to_numpy() for level in levels]
-        ax.boxplot(data, showfliers=False, widths=0.5)
+        data = [runs.loc[runs[by] == level, col].dropna().to_numpy() for level in levels]
+        boxed = [k + 1 for k, values in enumerate(data) if len(values) >= FEW_SEEDS]
+        if boxed:
+            ax.boxplot([data[k - 1] for k in boxed], positions=boxed, showfliers=False, widths=0.5)
         for k, values in enumerate(data):
-            ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=12, alpha=0.7,
+            ax.scatter(k + 1 + rng.uniform(-0.12, 0.12, len(values)), values, s=14 if boxed else 22, alpha=0.8,
                        color=colour_of(levels[k], k), zorder=3)
+            if len(values) and k + 1 not in boxed:
+                ax.hlines(values.mean(), k + 0.7, k + 1.3, color="k", lw=1.2, zorder=4, gid="mean-bar")
         ax.set_xticks(range(1, len(levels) + 1), [str(v) for v in levels], rotation=20)
-        ax.set_ylabel(OUTCOMES.get(col, col))
+        ax.set_xlim(0.4, len(levels) + 0.6)
+        ax.set_ylabel(DISTRIBUTION_LABELS.get(col, OUTCOMES.get(col, col)))
         ax.set_xlabel(by)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(f"End-of-run outcomes by {by} (one dot per seed)")
+    shape = "boxes: quartiles, orange line: median; " if n_min >= FEW_SEEDS else ("black bar: mean; boxes only with "
+                                                             f"{FEW_SEEDS}+ seeds; ")
+    fig.suptitle(f"End-of-run outcomes by {by} (one dot per seed, {n_min} seeds per {by} at least; "
+                 f"{shape}colour: {by})")
+    note_few_seeds(fig, n_min, what="spreads of the dots")
     return save(fig, path)
 
 
@@ -176,21 +198,39 @@ def event_study(sweep_dir: Path, runs: pd.DataFrame, path: Path) -> tuple[list[P
     return save(fig, path), table
 
 
-def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path) -> list[Path]:
+def run_label(summary: dict) -> str:
+    """Which run this is, for a title: policy, seed, territory and scenario, then its other overrides."""
+    cfg = summary.get("config", {})
+    name = lambda key: cfg[key].get("name", "?") if isinstance(cfg.get(key), dict) else cfg.get(key, "?")  # noqa: E731
+    named = {"policy": name("policy"), "seed": summary.get("seed", cfg.get("seed", "?")),
+             "territory": name("territory"), "scenario": name("scenario")}
+    others = [o for o in summary.get("overrides", [])
+              if o.split("=", 1)[0].lstrip("+~") not in named and not o.startswith(("output.", "hydra"))]
+    return ", ".join(f"{k} {v}" for k, v in named.items()) + ("; " + ", ".join(others) if others else "")
+
+
+def territory_maps(sweep_dir: Path, run: str, weeks: list[int], path: Path, which: str = "") -> list[Path]:
+    """Maps of one run at ``weeks``: one dot-size scale and one colour per group for all of them.
+
+    ``which``: how this run was chosen among others (for a sweep), appended to the title.
+    """
     summary = json.loads((sweep_dir / run / "summary.json").read_text())
     graph = _territory(summary)
     nodes = pd.read_parquet(sweep_dir / run / "nodes.parquet")
     last = int(nodes["step"].max())
     weeks = [w for w in weeks if 1 <= w <= last] or [1, last]
-    fig, axes = plt.subplots(1, len(weeks), figsize=(4.6 * len(weeks), 4.4), constrained_layout=True, squeeze=False)
-    for ax, week in zip(axes[0], weeks):
-        snap = nodes[nodes["step"] == week].sort_values("node")
+    snaps = [nodes[nodes["step"] == week].sort_values("node") for week in weeks]
+    scale = float(max(snap["homicides"].max() for snap in snaps))  # the same dot for the same homicides
+    colours = ranked_colours([snap["controller"].to_numpy() for snap in snaps])
+    fig, axes = plt.subplots(1, len(weeks), figsize=(4.9 * len(weeks), 5.2), constrained_layout=True, squeeze=False)
+    for ax, week, snap in zip(axes[0], weeks, snaps):
         ctrl = snap["controller"].to_numpy()
         groups = len(set(ctrl[ctrl >= 0].tolist()))
         draw_territory(ax, graph, ctrl, snap["homicides"].to_numpy(), snap["groups"].to_numpy(),
-                       f"week {week}: {groups} groups hold plazas")
-    fig.suptitle("Plazas coloured by controlling group (grey: none; ring: contested; size: homicides that week)",
-                 fontsize=10)
+                       f"week {week}: {groups} groups hold plazas", scale=scale, colours=colours)
+    size_key(fig, scale, graph.number_of_nodes())
+    fig.suptitle(f"Plazas coloured by controlling group, by rank of plazas held (a group keeps its colour "
+                 f"across the maps)\nrun: {run_label(summary)}" + (f" ({which})" if which else ""), fontsize=10)
     return save(fig, path)
 
 
@@ -272,7 +312,9 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
         treated = [r for r in with_nodes if str(labels.get(r, "no removal")) != "no removal"]
         run = (treated or with_nodes)[0]
         last = int(runs.set_index("run").loc[run, "weeks"])
-        written += territory_maps(sweep_dir, run, weeks or [1, last // 2, last], out / "territory")
+        which = (f"the first of {len(treated)} runs with a removal" if treated else "the first") + \
+            f" of {len(with_nodes)} runs with node output" if len(with_nodes) > 1 else ""
+        written += territory_maps(sweep_dir, run, weeks or [1, last // 2, last], out / "territory", which)
     seeds = int(results.groupby(line)["seed"].nunique().min())
     print(f"timeseries: 95% bands across {seeds} seeds per line (n = {seeds})")
     table = effects(keyed, by)
@@ -296,10 +338,7 @@ def plot_run(run_dir: Path, weeks: list[int] | None = None) -> list[Path]:
     if not status.finished:
         raise RuntimeError(f"{run_dir} is not a finished run ({status.reason})")
     summary = status.summary
-    cfg = summary.get("config", {})
-    name = lambda key: (cfg.get(key) or {}).get("name", "?")  # noqa: E731
-    title = (f"One run: policy {name('policy')}, territory {name('territory')}, scenario {name('scenario')}, "
-             f"seed {summary.get('seed')} (one seed: no band)")
+    title = f"One run: {run_label(summary)} (one seed: no band)"
     ts = pd.read_parquet(run_dir / "timeseries.parquet")
     out = run_dir / "figures"
     written = run_timeseries(ts, out / "timeseries", title)
