@@ -322,7 +322,9 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
         io.write_csv(table, sweep_dir / "effects.csv")
         pairs = int(table["pairs"].min())
         note = " (one pair: no interval)" if table["pairs"].max() < 2 else ""
-        print(f"\nEffects against {table['reference'].iloc[0]!r} (paired by seed; 95% bootstrap interval over "
+        reference = table["reference"].iloc[0]
+        reference = reference.item() if hasattr(reference, "item") else reference  # a numpy scalar prints as np.float64(0.0)
+        print(f"\nEffects against {by} = {reference!r} (paired by seed; 95% bootstrap interval over "
               f"`pairs` seeds){note}:")
         print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}", na_rep="n/a"))
         text = few_seeds_text(pairs, "bootstrap intervals", unit="pair")
