@@ -103,6 +103,15 @@ def test_noise_dominance_is_stated_only_when_the_computed_indices_show_it(tmp_pa
     assert f"{5 * (1024 * (n_params + 2) + 50 * (n_params + 1) + 500 * 4):,} national runs" in texts["clear"]
 
 
+def test_readme_states_the_run_counts_and_the_noise_criterion():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Sensitivity and robust ranking"):readme.index("## With the EMA workbench")]
+    flat = " ".join(section.split())
+    assert f"{sensitivity.planned_runs(32, 10, 48, 1)} runs" in flat  # the defaults of main()
+    assert f"({sensitivity.planned_runs(1024, 50, 500, 5):,} runs)" in flat
+    assert f"below {sensitivity.NOISE_MAX_S1:g}" in flat and f"above {sensitivity.NOISE_MEAN_ST:g}" in flat
+
+
 def test_tiny_sobol_and_ranking_plumbing_through_the_sweep(tmp_path):
     """Plumbing smoke test only: sample, sweep, collect, analyse, report, EMA export, resume, ranking.
     Its 6-week runs give an almost constant outcome (35 or 36 homicides), so its indices carry no
