@@ -114,9 +114,17 @@ def test_an_unknown_state_is_refused_with_the_close_name_and_every_state():
 
 
 def test_finance_and_sub_pillars_take_their_part_of_the_parent():
-    m = CartelModel(rng=1, territory="small", steps=1, policy="kingpin")
-    s = spending(m.p.policy)
-    assert sum(s.values()) == pytest.approx(m.p.policy.budget_musd)
+    m = CartelModel(rng=1, territory="small", steps=1, policy="kingpin", policy__finance_share=0.2)
+    pol = m.p.policy
+    s = spending(pol)
+    assert pol.budget_musd == 230 and pol.shares.disruption == 0.70 and pol.finance_share == 0.2
+    parent = 230 * 0.70  # pillar 1's money, of which financial intelligence takes 20%
+    assert s["finance"] == pytest.approx(parent * 0.2) == pytest.approx(32.2)
+    assert s["disruption"] == pytest.approx(parent * 0.8) == pytest.approx(128.8)
+    assert s["rule_of_law"] == pytest.approx(230 * 0.15) and s["border"] == pytest.approx(230 * 0.10)
+    assert s["prevention"] == pytest.approx(230 * 0.05)
+    assert set(s) == {"disruption", "rule_of_law", "border", "prevention", "finance"}
+    assert sum(s.values()) == pytest.approx(230)
 
 
 @pytest.mark.parametrize("override, key", [

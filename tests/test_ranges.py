@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from sim import CartelModel, params, schema
 from sim.params import ParamError
 
-GROUPS = ("territory", "policy", "policy.shares", "scenario", "cartels", "community", "police", "court", "border", "finance")
 SKIP = {"seed", "steps", "territory.nodes", "territory.population", "policy.prevention_share"}  # drawn below
 
 

@@ -7,7 +7,9 @@ import json
 import shutil
 import warnings
 
+import duckdb  # in the `dev` extra (pyproject.toml): a broken install fails, it is not skipped
 import pandas as pd
+import polars as pl
 import pyarrow.dataset as ds
 import pytest
 
@@ -41,10 +43,8 @@ def test_second_collect_reads_only_new_runs_and_every_reader_agrees(tmp_path, tp
     table = ds.dataset(sweep / "results.parquet", format="parquet").to_table(columns=["policy", "homicides"])
     assert table.num_rows == 45 * WEEKS
     glob = str(sweep / "results.parquet" / "*.parquet")
-    duckdb = pytest.importorskip("duckdb")
     got = duckdb.sql(f"SELECT policy, avg(homicides) AS h FROM read_parquet('{glob}') GROUP BY policy").df()
     assert got.set_index("policy")["h"].sort_index().to_numpy() == pytest.approx(expected.to_numpy())
-    pl = pytest.importorskip("polars")
     got = pl.scan_parquet(glob).group_by("policy").agg(pl.col("homicides").mean()).collect().to_pandas()
     assert got.set_index("policy")["homicides"].sort_index().to_numpy() == pytest.approx(expected.to_numpy())
     # runs.parquet: one row per run with its end-of-run outcomes, as before

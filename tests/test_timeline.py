@@ -3,6 +3,7 @@ their week; the mexico_2007 scenario's sourced history."""
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -122,12 +123,18 @@ def test_a_later_change_to_the_shares_that_sums_to_one_is_accepted():
     assert model.p.policy.shares.disruption == 0.7 and len([e for e in model.events if e["kind"] == "timeline"]) == 2
 
 
-def test_keys_of_levers_not_yet_built_are_listed_but_refused_until_they_exist():
-    assert "policy.military_share" in timeline.TIMELINE_KEYS
-    if timeline._field_type("policy.military_share") is None:
-        assert "policy.military_share" not in timeline.allowed_keys()
-        with pytest.raises(ParamError, match="unknown key 'timeline.0..set.policy.military_share'"):
-            make(steps=10, timeline=[{"at_step": 3, "set": {"policy.military_share": 0.5}}])
+def test_military_share_is_a_timeline_key_that_splits_the_funded_units_in_its_week():
+    assert "policy.military_share" in timeline.TIMELINE_KEYS and "policy.military_share" in timeline.allowed_keys()
+    model = make(policy="kingpin", steps=8, timeline=[{"at_step": 4, "set": {"policy.military_share": 0.5}}])
+    weeks = []
+    for _ in range(6):
+        model.step()
+        own = [u for u in model.police if u.funded and u.operation is None]
+        weeks.append((len(own), sum(u.force == "military" for u in own), model.military_units))
+    # 4 funded units throughout (see above); half of them armed forces from week 4 on, none before
+    assert weeks == [(4, 0, 0)] * 3 + [(4, 2, 2)] * 3
+    (event,) = [e for e in model.events if e["kind"] == "timeline"]
+    assert event["set"] == {"policy.military_share": 0.5} and event["was"] == {"policy.military_share": 0.0}
 
 
 @pytest.mark.parametrize("override, key", [
@@ -179,11 +186,14 @@ def test_mexico_2007_history_file_is_sourced_and_dated():
     assert changes[(1, "policy.targeting")] == "leaders" and changes[(366, "policy.shares.prevention")] == 0.33
     assert changes[(627, "policy.targeting")] == "violence"  # 2019-01-01 is in week 627
     assert timeline.week_of(__import__("datetime").date(2008, 3, 1), hist.start) == 61
-    # rows whose number is missing or whose key is not built yet are skipped and listed, not invented
-    reasons = " ".join(r for _, r in hist.skipped)
-    assert "needs a source" in reasons
-    if timeline._field_type("policy.military_share") is None:
-        assert "policy.military_share does not exist" in reasons
+    # rows whose number still needs a source (empty value) are skipped and listed with that reason, not invented
+    lines = (ROOT / "sim/data/mexico_2007_timeline.csv").read_text(encoding="utf-8").splitlines()
+    rows = [(n, next(csv.reader([line]))) for n, line in enumerate(lines, 1) if line and not line.startswith("#")]
+    unsourced = [n for n, row in rows[1:] if row[1] != "start" and not row[2] and "need" in row[6] + row[7]]
+    assert len(unsourced) >= 7 and [line for line, _ in hist.skipped] == unsourced
+    assert all("needs a source" in reason for _, reason in hist.skipped)
+    assert "the value of policy.military_share needs a source" in [reason for _, reason in hist.skipped]
+    assert not any(k == "policy.military_share" for _, k, _, _ in hist.changes)
 
 
 def test_a_bad_history_file_is_refused_with_file_and_line(tmp_path):
