@@ -289,7 +289,7 @@ def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
     lines += ["## Settings for a publication-grade run", "",
               "`python -m experiments.sensitivity --n 1024 --trajectories 50 --scenarios 500 --territory national "
               "--steps 520 --seeds 5 -- hydra/launcher=slurm hydra.launcher.partition=PART` "
-              f"({planned_runs(1024, 50, 500, 5):,} national runs of ~7 s each: a cluster job).", ""]
+              f"({planned_runs(1024, 50, 500, 5):,} national runs of about 4 s each on one core (make bench): a cluster job).", ""]
     path = out / "report.md"
     io.write_text("\n".join(lines), path)
     return path

@@ -50,7 +50,10 @@ def update_vulnerability(model: CartelModel) -> None:
 
 
 class Community(FixedAgent):
-    """The residents of one node. State lives in the model's per-node arrays (read through properties)."""
+    """The residents of one node: a Mesa agent on the node's cell, for inspection (``model.agents``, the page)
+    and for Mesa's tools. Its state lives in the model's per-node arrays (read through the properties
+    below), and its weekly rule runs for every community at once in :func:`update_communities`; it has no
+    ``step`` of its own."""
 
     def __init__(self, model: CartelModel, node: int):
         super().__init__(model)
