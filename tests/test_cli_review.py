@@ -165,8 +165,7 @@ def test_an_unknown_preset_in_a_files_defaults_lists_the_presets(conf_copy, tmp_
 
 @pytest.mark.parametrize("argv, expected", [
     (["cartels=5"], "invalid value for 'cartels': 5 (allowed: cartels is a group, not one value: set its fields as "
-                    "cartels.<field>=... (fields: initial_groups, initial_members_per_capita, initial_coverage, "
-                    "succession_clarity, "),
+                    "cartels.<field>=... (fields: initial_groups, initial_members_per_capita, initial_coverage, "),
     (["foo.bar=1"], "unknown key 'foo.bar' (set to '1'; allowed keys here: seed, steps, territory, policy, scenario, "
                     "cartels, "),
     (["foo.bar=1"], "('foo' is not a key at the top level))"),

@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent('''
         else:
             raise AssertionError("shares summing to 1.4 were accepted")
     try:
-        CartelModel(rng=1, territory="small", steps=3, interventions=[{"kind": "amnesty", "at_step": 9}])
+        CartelModel(rng=1, territory="small", steps=3, interventions=[{"kind": "amnesty", "where": "S00", "at_step": 9}])
     except ParamError as err:
         assert "interventions[0].at_step" in str(err), err
     else:
