@@ -111,6 +111,9 @@ def check_hydra(cfg, multirun: bool) -> None:
     except OmegaConfBaseException as err:
         raise ParamError(str(getattr(err, "full_key", "") or "hydra"), "", _first_line(err)) from None
     check_output_dir(key, folder)
+    if not multirun and (Path(str(folder)).expanduser() / "multirun.yaml").is_file():
+        raise ParamError(key, str(folder), "a folder for one run, not a sweep's folder (it holds multirun.yaml): "
+                         "a run written there would mix with the sweep's files")
 
 
 def check_output_dir(key: str, folder: Any) -> None:

@@ -29,7 +29,8 @@ from sim import CartelModel, ParamError
 
 from . import callbacks, guard, io, quiet_mesa
 from .config import register, sample_values, to_params, without_hydra
-from .store import FILES_KEY, NODES, RUN_OUTPUTS, SUMMARY, TIMESERIES, check_run, checksums, clean_partials, clean_stale
+from .store import (FILES_KEY, NODES, REPLACING, RUN_OUTPUTS, SUMMARY, TIMESERIES, check_run, checksums,
+                    clean_partials, clean_stale)
 
 register()
 resuming_launchers.register()
@@ -46,30 +47,37 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     """Run the model of ``cfg`` and write its results into ``out_dir``; return the summary.
 
     A run whose files are already complete is not run again; a damaged one is named and re-run. A run
-    that replaces another (a different configuration, or a damaged run) writes its files atomically,
-    summary.json last, and only then removes the outputs of the earlier run that it did not write
-    (:func:`experiments.store.clean_stale`; never any other file). Interrupted while simulating, it
-    leaves the earlier run whole; interrupted while writing, the earlier summary's checksums no longer
-    match, so the folder reads as damaged and the next run replaces it.
+    that replaces another (the folder held a summary.json: a different configuration, or a damaged run)
+    marks the folder (:data:`experiments.store.REPLACING`), writes its files atomically, summary.json
+    last, and only then removes the outputs of the earlier run that it did not write
+    (:func:`experiments.store.clean_stale`; never any other file) and the mark. A folder that held no
+    run is never cleaned. Interrupted while simulating, it leaves the earlier run's results whole (Hydra
+    has already rewritten ``.hydra/``); interrupted while writing, the earlier summary's checksums no
+    longer match, so the folder reads as damaged and the next run replaces it; interrupted after its
+    summary, the next identical command finds the mark and finishes the clean-up.
     """
     quiet_mesa()
     status = check_run(out_dir)
     config = OmegaConf.to_container(without_hydra(cfg), resolve=True)
     if finished_before(out_dir, config, status):
         log.info(f"{out_dir}: finished before with the same configuration, skipped")
-        # a replacing run interrupted after its summary.json but before clean_stale: finish its clean-up
-        figures = [n for n in RUN_OUTPUTS if n.startswith("figures/")]  # drawn from this very run: kept
-        clean_stale(out_dir, _outputs(config.get("output") or {}) + figures)
+        if (out_dir / REPLACING).exists():  # a replacing run stopped after its summary.json: finish its clean-up
+            figures = [n for n in RUN_OUTPUTS if n.startswith("figures/")]  # drawn from this very run: kept
+            clean_stale(out_dir, _outputs(config.get("output") or {}) + figures)
+            (out_dir / REPLACING).unlink(missing_ok=True)
         return status.summary
     if status.finished:
         log.warning(f"{out_dir}: holds a finished run of a different configuration; running again and replacing it")
     if status.state == "damaged":
         log.warning(f"{out_dir}: damaged run ({status.reason}); running it again")
     clean_partials(out_dir)
+    replacing = status.state in ("finished", "damaged")  # the folder holds an earlier run's summary.json
     params = to_params(cfg)
     model = CartelModel(params=params)
     ts = _run_watched(model)
     summary = model.summary()
+    if replacing:  # from here on the folder holds files of two runs until clean_stale
+        (out_dir / REPLACING).touch()
     summary.update(seed=params.seed, overrides=overrides, version=sim.__version__, git_commit=io.git_commit(),
                    config=config)
     for event in summary["interventions"]:
@@ -88,11 +96,12 @@ def run_one(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict:
     io.write_parquet(ts, out_dir / TIMESERIES)
     summary[FILES_KEY] = checksums(out_dir, [TIMESERIES] + ([NODES] if params.output.nodes else []))
     io.write_json(summary, out_dir / SUMMARY)
-    # only now, with the new run complete: the earlier run's outputs this one did not write (its node
-    # table, CSVs, figures) go, so nothing in the folder describes another configuration
-    removed = clean_stale(out_dir, _outputs({"nodes": params.output.nodes, "csv": params.output.csv}))
-    if removed:
-        log.info(f"{out_dir}: removed the replaced run's {', '.join(removed)}")
+    if replacing:  # only now, with the new run complete: the earlier run's outputs this one did not
+        # write (its node table, CSVs, figures) go, so nothing in the folder describes another configuration
+        removed = clean_stale(out_dir, _outputs({"nodes": params.output.nodes, "csv": params.output.csv}))
+        if removed:
+            log.info(f"{out_dir}: removed the replaced run's {', '.join(removed)}")
+        (out_dir / REPLACING).unlink(missing_ok=True)
     return summary
 
 

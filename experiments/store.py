@@ -145,6 +145,7 @@ def run_dirs(sweep_dir: Path) -> list[Path]:
 
 # Every file a run writes (experiments.run) or draws from it (experiments.plot's plot_run) in its folder. A run
 # that replaces another in the same folder removes those of these the new run did not write (clean_stale).
+REPLACING = ".replacing"  # a run replacing another is writing here (experiments.run.run_one); removed once it is done
 RUN_OUTPUTS = (SUMMARY, TIMESERIES, NODES, "timeseries.csv", "nodes.csv",
                *(f"figures/{name}.{ext}" for name in ("timeseries", "territory") for ext in ("png", "pdf")))
 

@@ -37,6 +37,45 @@ def test_a_run_replacing_another_removes_the_old_runs_outputs_and_nothing_else(t
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_rerunning_a_finished_run_keeps_the_csv_copies_collect_made(tmp_path):
+    """A finished run skipped on a re-run removes nothing: `collect RUN --csv` wrote its CSVs."""
+    out = tmp_path / "x"
+    _run_in(out, "seed=1")
+    (out / "timeseries.csv").write_text("step,homicides\n")  # as collect --csv writes it
+    _run_in(out, "seed=1")
+    assert (out / "timeseries.csv").is_file()
+
+
+def test_a_run_stopped_after_its_summary_is_cleaned_by_the_next_identical_command(tmp_path):
+    out = tmp_path / "x"
+    _run_in(out, "seed=4", "output.nodes=true")
+    _run_in(out, "seed=5")
+    (out / "nodes.parquet").write_bytes(b"left by the replaced run")  # as if stopped before clean_stale
+    (out / ".replacing").touch()
+    _run_in(out, "seed=5")
+    assert not (out / "nodes.parquet").exists() and not (out / ".replacing").exists()
+
+
+def test_a_folder_without_an_earlier_run_is_never_cleaned(tmp_path):
+    out = tmp_path / "x"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "timeseries.png").write_bytes(b"a user's figure")
+    (out / "timeseries.csv").write_text("mine\n")
+    _run_in(out, "seed=1")
+    assert (out / "figures" / "timeseries.png").read_bytes() == b"a user's figure"
+    assert (out / "timeseries.csv").read_text() == "mine\n"
+
+
+def test_a_single_run_into_a_sweeps_folder_is_refused(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "multirun.yaml").write_text("hydra: {}\n")
+    assert run.cli(["territory=small", "steps=2", f"hydra.run.dir={sweep}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "hydra.run.dir" in err and "multirun.yaml" in err and "\n" not in err
+    assert sorted(p.name for p in sweep.iterdir()) == ["multirun.yaml"]
+
+
 def test_an_interrupted_replacement_keeps_the_earlier_run_whole(tmp_path, monkeypatch):
     out = tmp_path / "x"
     _run_in(out, "seed=4", "output.nodes=true")
