@@ -312,8 +312,10 @@ def plot(sweep_dir: Path, weeks: list[int] | None = None) -> list[Path]:
         treated = [r for r in with_nodes if str(labels.get(r, "no removal")) != "no removal"]
         run = (treated or with_nodes)[0]
         last = int(runs.set_index("run").loc[run, "weeks"])
-        which = (f"the first of {len(treated)} runs with a removal" if treated else "the first") + \
-            f" of {len(with_nodes)} runs with node output" if len(with_nodes) > 1 else ""
+        which = ""
+        if len(with_nodes) > 1:
+            which = (f"the first of {len(treated)} runs with a removal, among {len(with_nodes)} with node output"
+                     if treated else f"the first of {len(with_nodes)} runs with node output")
         written += territory_maps(sweep_dir, run, weeks or [1, last // 2, last], out / "territory", which)
     seeds = int(results.groupby(line)["seed"].nunique().min())
     print(f"timeseries: 95% bands across {seeds} seeds per line (n = {seeds})")

@@ -60,7 +60,7 @@ class Intervention(abc.ABC):
         kind_cls = cls.KINDS[kind]
         for name in kind_cls.REQUIRED:
             if name not in data:
-                raise ParamError(prefix + name, None, f"required: a {kind} needs {', '.join(kind_cls.REQUIRED)}")
+                raise ParamError(prefix + name, None, f"required: {'an' if kind[0] in 'aeiou' else 'a'} {kind} needs {', '.join(kind_cls.REQUIRED)}")
         return build(kind_cls, data, prefix)
 
     @abc.abstractmethod

@@ -8,7 +8,8 @@ same model.
 Time unit: one step is one week. Money: US$ millions (``musd``). People: persons.
 Values marked *calibrated* were fitted to published targets (``docs/odd.md``, section 8): those citing
 ``experiments.calibrate`` by history matching on the 2007-2014 hindcast (``docs/validation/calibration.json``),
-the others by hand against the default ``national`` run; *assumed* means no published number was found
+``cartels.lethality`` by the earlier ``experiments.calibrate`` search, the others by hand against the
+default ``national`` run; *assumed* means no published number was found
 and the value is a modelling choice, listed there as a candidate for sensitivity analysis.
 """
 

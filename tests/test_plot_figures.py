@@ -57,7 +57,7 @@ def test_sweep_territory_names_its_run_and_shares_one_size_scale(sweep, kept):
         warnings.simplefilter("ignore", figures.FewSeedsWarning)
         plot.plot(sweep, weeks=[1, 6, 12])
     fig = kept["territory"]
-    title = fig._suptitle.get_text()
+    title = fig.get_suptitle()
     runs = pd.read_parquet(sweep / "runs.parquet")
     named = [p for p in runs["policy"] if f"policy {p}," in title]
     assert len(named) == 1, title  # one run, and it says which
@@ -84,7 +84,7 @@ def test_sweep_territory_names_its_run_and_shares_one_size_scale(sweep, kept):
 def test_one_run_territory_title_names_the_run(sweep, kept):
     run = sorted(p for p in sweep.iterdir() if (p / "nodes.parquet").exists())[0]
     plot.plot_run(run)
-    title = kept["territory"]._suptitle.get_text()
+    title = kept["territory"].get_suptitle()
     assert "seed 0" in title and "territory small" in title and "of 2 runs" not in title
     assert ("policy kingpin," in title) != ("policy none," in title)
 
