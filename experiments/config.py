@@ -112,6 +112,20 @@ def _set(data: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
+LISTS = ("interventions", "timeline")  # config keys that hold a list of mappings, set whole
+
+
+def _into_a_list(overrides: list[str] | tuple[str, ...]) -> params.ParamError:
+    """The error for an override that reaches into a list by a name (``interventions.x=1``)."""
+    for item in overrides:
+        key, _, value = item.partition("=")
+        root = key.lstrip("+~").split(".")[0]
+        if root in LISTS and "." in key:
+            return params.ParamError(key.lstrip("+~"), value, f"{root} is a list: set it whole, e.g. "
+                                     f"{root}=[{{at_step:52,...}}] (README, Changing the policy)")
+    return params.ParamError("overrides", list(overrides), "overrides Hydra can apply (one of them reaches into a list)")
+
+
 def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = False, *, check: bool = True,
             _sweep_ok: bool = False) -> DictConfig:
     """The config the command line would use with these overrides (raises ParamError when bad).
@@ -139,6 +153,8 @@ def compose(overrides: list[str] | tuple[str, ...] = (), with_hydra: bool = Fals
     except (HydraException, OmegaConfBaseException) as err:
         bad_yaml = _cause(err, yaml.YAMLError)
         raise (_yaml_error(bad_yaml) if bad_yaml else _hydra_error(err, overrides)) from None
+    except ValueError:  # OmegaConf indexing a list by a name (interventions.x=1)
+        raise _into_a_list(overrides) from None
     finally:
         GlobalHydra.instance().clear()
     try:

@@ -265,3 +265,12 @@ def test_population_is_a_whole_number_of_persons_and_out_is_ignored():
     assert type(population) is int and population == 126_014_024 and json.dumps(population) == "126014024"
     ignored = subprocess.run(["git", "check-ignore", "-q", "out/kingpin3/summary.json"], cwd=ROOT)
     assert ignored.returncode == 0  # the README's example folder is not offered for committing
+
+
+def test_an_override_into_a_list_is_one_line(tmp_path, capsys):
+    """interventions.x=1 reached OmegaConf's list indexing (a 47-line ValueError, exit 1)."""
+    out = tmp_path / "run"
+    assert run.cli(["interventions.x=1", "territory=small", "steps=2", f"hydra.run.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "'interventions.x'" in err and "a list" in err
+    assert not out.exists()
