@@ -39,10 +39,11 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from sim import exploration
+from sim.params import ParamError
 
 from . import io
 from .collect import collect
-from .config import sweep_combinations
+from .config import compose, sweep_combinations
 from .figures import save
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -245,9 +246,14 @@ def _leaders(table: pd.DataFrame, column: str, label: str, describe) -> list[str
 def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
     lines = ["# Sensitivity analysis and robust policy ranking", "",
              "Produced by `python -m experiments.sensitivity` with: " +
-             ", ".join(f"{k}={v}" for k, v in settings.items()) + ".", "",
+             ", ".join(f"{k}={v}" for k, v in settings.items() if k != "inert") + ".", "",
              "Uncertain parameters and ranges explored: " +
              "; ".join(f"`{k}` {lo:g}-{hi:g}" for k, (lo, hi) in PARAMETERS.items()) + ".", ""]
+    inert = settings.get("inert") or []
+    if inert:
+        lines += [f"Inert by construction in these runs: {', '.join(f'`{k}`' for k in inert)} act only through "
+                  "financial intelligence, and `policy.finance_share` is 0 here (add `-- policy.finance_share=0.2` "
+                  "to explore them): their indices are zero and their runs add only noise.", ""]
     if sobol_t is not None:
         lines += ["## Sobol indices", "", "![Sobol](sobol/sobol.png)", ""]
         lines += _leaders(sobol_t, "ST", "largest total indices",
@@ -295,6 +301,16 @@ def report(out: Path, settings: dict, sobol_t, morris_t, ranking_r) -> Path:
     return path
 
 
+def inert_parameters(overrides: list[str]) -> list[str]:
+    """The explored parameters that cannot act under ``overrides`` (the sweep's base, without its seeds): the
+    ``finance.*`` ones when no financial intelligence is funded (``policy.finance_share`` 0)."""
+    try:
+        cfg = compose(overrides, _sweep_ok=True, check=False)
+    except ParamError:
+        return []  # the sweep itself will name the bad override
+    return [] if cfg.policy.finance_share > 0 else [k for k in PARAMETERS if k.startswith("finance.")]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -321,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             seeds]
     settings = {k: getattr(args, k) for k in ("method", "n", "trajectories", "scenarios", "policy", "territory",
                                               "steps", "seed", "seeds")}
+    settings["inert"] = inert_parameters([*base[:-1], *extra])
     todo = ["sobol", "morris", "ranking"] if args.method == "all" else [args.method]
     try:
         s = sobol(args.out / "sobol", args.n, base, extra, args.seed) if "sobol" in todo else None

@@ -170,3 +170,16 @@ def test_ranking_on_a_toy_case_with_a_known_answer():
 def test_bad_arguments_are_refused(capsys):
     assert sensitivity.main(["--n", "1"]) == 2
     assert "'--n'" in capsys.readouterr().err
+
+
+def test_the_report_names_the_parameters_that_cannot_act_in_its_runs(tmp_path):
+    """finance.* act only through financial intelligence: under a preset that funds none (kingpin) the report
+    says their indices are zero by construction; with policy.finance_share > 0 it does not."""
+    base = ["experiment=sensitivity", "territory=small", "steps=4", "policy=kingpin"]
+    inert = sensitivity.inert_parameters(base)
+    assert inert == [k for k in sensitivity.PARAMETERS if k.startswith("finance.")] and len(inert) == 2
+    assert sensitivity.inert_parameters([*base, "policy.finance_share=0.2"]) == []
+    texts = [sensitivity.report(tmp_path / str(k), {"seeds": 1, "inert": names}, None, None, None)
+             .read_text(encoding="utf-8") for k, names in enumerate((inert, []))]
+    assert "Inert by construction" in texts[0] and "`finance.pay_elasticity`" in texts[0]
+    assert "Inert by construction" not in texts[1] and "inert=" not in texts[0]
