@@ -69,10 +69,12 @@ def render() -> str:
         "Generated from `sim/params.py` by `python -m experiments.params_table`; do not edit by hand.",
         "Each default: config key, value, the values allowed (the range in which the model is defined; any",
         "other value is refused before a run starts with one line naming the key and this range), and its",
-        "line (meaning, unit; source). *calibrated*: set so the",
-        "default `national` run lands on the targets in `docs/odd.md`; *assumed*: a modelling choice with",
-        "no published number, a candidate for sensitivity analysis. Presets (`policy=`, `scenario=`,",
-        "`territory=`) replace the defaults of their group; they are listed at the end.",
+        "line (meaning, unit; source). *calibrated*: fitted to the targets in `docs/odd.md` (section 8), by",
+        "history matching on the 2007-2014 hindcast where the line cites `experiments.calibrate`, by hand",
+        "against the default `national` run otherwise; *assumed*: a modelling choice with no published",
+        "number, a candidate for sensitivity analysis. An intervention's *required* fields have no default",
+        "in a config mapping. Presets (`policy=`, `scenario=`, `territory=`) replace the defaults of their",
+        "group; they are listed at the end.",
         "",
     ]
     for prefix, cls in GROUPS.items():
@@ -84,10 +86,11 @@ def render() -> str:
         lines += [f"## `{prefix or 'top level'}`", "", "| key | default | allowed | meaning, unit; source |",
                   "|---|---|---|---|"]
         default = cls()
+        required = getattr(cls, "REQUIRED", ())  # an intervention's when and where: no default in a mapping
         for f in rows:
             key = f"{prefix}.{f.name}" if prefix else f.name
-            value = getattr(default, f.name)
-            lines.append(f"| `{key}` | `{value!r}` | {allowed(f, hints[f.name])} | {doc[f.name].replace('|', '/')} |")
+            value = "*required*" if f.name in required else f"`{getattr(default, f.name)!r}`"
+            lines.append(f"| `{key}` | {value} | {allowed(f, hints[f.name])} | {doc[f.name].replace('|', '/')} |")
         lines.append("")
     lines += _exploration()
     lines += ["## Presets", ""]
