@@ -23,7 +23,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf import DictConfig, OmegaConf, open_dict
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigIndexError, OmegaConfBaseException
 
 from sim import params
 
@@ -115,13 +115,14 @@ def _set(data: dict, dotted: str, value: Any) -> None:
 LISTS = ("interventions", "timeline")  # config keys that hold a list of mappings, set whole
 
 
-def _into_a_list(overrides: list[str] | tuple[str, ...]) -> params.ParamError:
-    """The error for an override that reaches into a list by a name (``interventions.x=1``)."""
+def _into_a_list(overrides: list[str] | tuple[str, ...], why: str = "is a list") -> params.ParamError:
+    """The error for an override that reaches into a list by a name (``interventions.x=1``) or by an
+    index it does not have (``timeline.0.at_step=1`` with ``why`` = 'has no such entry here')."""
     for item in overrides:
         key, _, value = item.partition("=")
         root = key.lstrip("+~").split(".")[0]
         if root in LISTS and "." in key:
-            return params.ParamError(key.lstrip("+~"), value, f"{root} is a list: set it whole, e.g. "
+            return params.ParamError(key.lstrip("+~"), value, f"{root} {why}: set it whole, e.g. "
                                      f"{root}=[{{at_step:52,...}}] (README, Changing the policy)")
     return params.ParamError("overrides", list(overrides), "overrides Hydra can apply (one of them reaches into a list)")
 
@@ -300,15 +301,20 @@ def _missing_option(err: MissingConfigException) -> params.ParamError:
 def _hydra_error(err: Exception, overrides: list[str] | tuple[str, ...]) -> params.ParamError:
     """One line from a Hydra/OmegaConf composition error."""
     first = str(err).strip().splitlines()[0]
+    cause = err.__cause__ or err.__context__
     if first.startswith("Could not override '"):
         key = first.split("'")[1]
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), "")
+        inner = str(getattr(cause, "full_key", "") or "")
+        if inner.startswith(key + "."):  # a mapping with a key its group lacks: policy.shares={a:1} names 'a'
+            return params.ParamError(inner, value, _keys_near(inner), unknown_key=True)
         return params.ParamError(key, value, _keys_near(key), unknown_key=True)
-    cause = err.__cause__ or err.__context__
     if first.startswith("Error merging override ") and cause is not None:  # a value of the wrong shape
         item = first.removeprefix("Error merging override ")
         key, _, value = item.partition("=")
         why = str(cause).strip().splitlines()[0]
+        if isinstance(cause, ConfigIndexError):  # timeline.0.at_step=1 where the list has no entry 0
+            return _into_a_list([item], why="has no such entry here")
         if value.startswith("[") and ("DictConfig" in why or "ListConfig" in why):  # a list where a mapping is
             # ("Cannot merge DictConfig with ListConfig", e.g. policy.shares=[0.5,0.5] or output=[1])
             why = "a mapping, not a list: " + _set_fields_hint(key.lstrip("+~"))

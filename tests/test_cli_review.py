@@ -274,3 +274,15 @@ def test_an_override_into_a_list_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and "'interventions.x'" in err and "a list" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("override, key, says", [
+    ("timeline.0.at_step=1", "'timeline.0.at_step'", "timeline has no such entry here"),  # was 'list index out of range'
+    ("policy.shares={a:1}", "'policy.shares.a'", "disruption, rule_of_law, border, prevention"),  # named 'shares'
+])
+def test_an_entry_a_list_or_a_group_lacks_is_named(tmp_path, capsys, override, key, says):
+    out = tmp_path / "run"
+    assert run.cli([override, "territory=small", "steps=2", f"hydra.run.dir={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and key in err and says in err
+    assert not out.exists()
