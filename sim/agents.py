@@ -121,7 +121,7 @@ class _LeadersWeek:
         needed = needed[ready]
         bounds = np.searchsorted(ready, np.cumsum([0, *self.counts])).tolist()  # each group's slice of ready
         for k, group in enumerate(self.groups):
-            young_splinter = group.parent >= 0 and model.week - group.founded < 52
+            young_splinter = group.parent >= 0 and model.week - group.founded < cp.splinter_youth_weeks
             rate = cp.expansion_rate * (1.0 + cp.splinter_push * young_splinter)
             attempts = rng.poisson(rate * self.counts[k])
             if attempts == 0:

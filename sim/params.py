@@ -101,7 +101,8 @@ class CartelParams:
     wage_musd: float = ranged(1.5e-4, 0, 1, lo_open=True, hint="US$ M a week per member (1.5e-4 = US$ 150)")  # weekly pay a cell needs per member, US$ M (~US$150; lookouts and gunmen are paid weekly); assumed. Cells earning less from drugs turn to extortion (predation)
     internal_violence: float = ranged(0.5, 0, 10)  # fight intensity among a leaderless group's own cells (succession fight), relative to rivals; assumed
     expansion_rate: float = unit(0.02)  # expected attempts to take a neighbouring plaza per held plaza per week of a led group (a Poisson rate; each attempt starts from one ready cell); assumed
-    splinter_push: float = ranged(2.0, 0, 10)  # extra expansion effort of a splinter group in its first year; assumed (Phillips 2015; Osorio 2015)
+    splinter_push: float = ranged(2.0, 0, 10)  # extra expansion effort of a splinter group while young (splinter_youth_weeks); assumed (Phillips 2015; Osorio 2015)
+    splinter_youth_weeks: int = ranged(52, 1, 520)  # weeks after its founding that a splinter counts as young and expands with splinter_push; assumed (a first year: Phillips 2015 and Osorio 2015 describe splinters fighting for territory early)
     expansion_share: float = unit(0.25, lo_open=True)  # share of the cell sent to open or contest a plaza; assumed
     expansion_min_fill: float = ranged(0.1, 0, 100)  # a cell expands once its members reach this share of a municipality-sized plaza's capacity at its node; assumed (20 members in a typical municipality)
     retreat_fill: float = ranged(0.025, 0, 100)  # a cell with fewer members than this share of a municipality-sized plaza's capacity abandons its plaza; assumed (5 members in a typical municipality)
@@ -155,7 +156,8 @@ class PoliceParams:
     operator_exposure: float = unit(0.02)  # crew bosses a unit at full effort arrests a week where bosses are many (P = 1 - exp(-this x effort / crews at the node) per boss); assumed
     boss_crew: float = ranged(3.0, 0, 1000)  # mean associates arrested with a crew boss, persons; assumed
     leader_exposure: float = unit(0.0022)  # P-scale of capturing a leader per unit-week; calibrated to ~8 kingpins a year (25 of 37 most wanted, 2009-2011)
-    leader_protection: float = ranged(0.5, 0, 10)  # protection grows as (group members / 1000)^this; assumed
+    leader_protection: float = ranged(0.5, 0, 10)  # protection grows as (group members / protection_size)^this; assumed
+    protection_size: float = ranged(1000.0, 0, 1e6, lo_open=True)  # group size, members, above which a leader's protection (bodyguards, safe houses) exceeds 1: protection = max(1, (members / this)^leader_protection); assumed
     intelligence_gain: float = ranged(1.0, 0, 100)  # multiplies effort per US$ 100 M a year of disruption spending (intelligence sharing); assumed
     corruption_mean: float = unit(0.3)  # mean corruption of officials at start (0-1); assumed (no national measure; the Cienfuegos case of the seed article illustrates it)
     corruption_sd: float = ranged(0.08, 0, 1)  # standard deviation of corruption across nodes at start (normal around corruption_mean, clipped to 0-1); assumed

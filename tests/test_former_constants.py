@@ -31,6 +31,8 @@ CHANGED = [
     ("cartels.withdraw_ratio", 0.9),
     ("cartels.withdraw_rate", 0.0, {"cartels__withdraw_ratio": 0.9}),
     ("cartels.expansion_floor", 5.0),
+    ("cartels.splinter_youth_weeks", 4),
+    ("police.protection_size", 10.0),
     ("community.resilience_lift", 0.9),
     ("territory.closeness_weight", 0.8),
 ]

@@ -163,7 +163,7 @@ class Police(CellAgent):
         targets = []
         for leader in leaders:
             group = leader.group
-            protection = max(1.0, (group.size / 1000.0) ** pp.leader_protection)
+            protection = max(1.0, (group.size / pp.protection_size) ** pp.leader_protection)
             p_capture = (1.0 - np.exp(-pp.leader_exposure * effort / protection)) * (1.0 - leak)
             targets.append((leader, group, float(p_capture)))
         return targets
