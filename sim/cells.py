@@ -60,7 +60,8 @@ def update(model: CartelModel) -> None:
     demand = cp.gun_spend_share * cash / cp.gun_price_musd
     total = demand.sum()
     bought = demand if total <= model.gun_supply else demand * (model.gun_supply / total)
-    cash = (cash - bought * cp.gun_price_musd) * (1.0 - cp.cash_burn)
+    # (at gun_spend_share 1 the purchase can exceed the cash by a rounding error: never below zero)
+    cash = np.maximum(cash - bought * cp.gun_price_musd, 0.0) * (1.0 - cp.cash_burn)
     guns = guns * (1.0 - cp.gun_depreciation) + bought
     model.guns_bought = float(bought.sum())
 
