@@ -41,7 +41,7 @@ from sim.exploration import UNCERTAINTIES
 
 QUICK = os.environ.get("CARTELSIM_QUICK") == "1" or "PYTEST_CURRENT_TEST" in os.environ
 if QUICK:
-    TERRITORY, STEPS, SCENARIOS, SEEDS = "small", 52, 25, 3
+    TERRITORY, STEPS, SCENARIOS, SEEDS = "small", 52, 16, 3
 else:
     TERRITORY, STEPS, SCENARIOS, SEEDS = "mexico_states", 156, 50, 10
 print(f"{len(UNCERTAINTIES)} uncertainties:")

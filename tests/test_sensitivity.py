@@ -118,7 +118,7 @@ def test_tiny_sobol_and_ranking_plumbing_through_the_sweep(tmp_path):
     information; the indices themselves are tested above on functions with known indices."""
     out = tmp_path / "sens"
     common = ["--territory", "small", "--steps", "6", "--out", str(out), "--", "hydra/launcher=basic"]
-    assert sensitivity.main(["--method", "sobol", "--n", "4", *common]) == 0
+    assert sensitivity.main(["--method", "sobol", "--n", "2", *common]) == 0
     table = pd.read_csv(out / "sobol" / "sobol_indices.csv")
     assert len(table) == len(sensitivity.PARAMETERS) * len(sensitivity.OUTCOMES)
     assert set(table["parameter"]) == set(sensitivity.PARAMETERS)
@@ -127,7 +127,7 @@ def test_tiny_sobol_and_ranking_plumbing_through_the_sweep(tmp_path):
         assert part["S1"].sum() <= 1 + part["S1_conf"].sum()
         assert (part["ST"] >= -part["ST_conf"] - 1e-9).all()
     runs = len(pd.read_csv(out / "sobol" / "samples.csv"))
-    assert runs == 4 * (len(sensitivity.PARAMETERS) + 2)
+    assert runs == 2 * (len(sensitivity.PARAMETERS) + 2)
     assert (out / "sobol" / "sobol.png").exists() and (out / "report.md").exists()
     assert f"{runs} sample rows x 1 seed(s)" in (out / "report.md").read_text(encoding="utf-8")
     # the same sweep as EMA results: one experiment per sample row, its sampled values as columns
@@ -140,7 +140,7 @@ def test_tiny_sobol_and_ranking_plumbing_through_the_sweep(tmp_path):
     assert outcomes["homicides_last_year"].shape == (runs,) and np.isfinite(outcomes["effective_groups"]).all()
     # resume: running again reuses the sample and every finished run
     stamp = (out / "sobol" / "samples.csv").stat().st_mtime_ns
-    assert sensitivity.main(["--method", "sobol", "--n", "4", *common]) == 0
+    assert sensitivity.main(["--method", "sobol", "--n", "2", *common]) == 0
     assert (out / "sobol" / "samples.csv").stat().st_mtime_ns == stamp
     assert sensitivity.main(["--method", "ranking", "--scenarios", "3", *common]) == 0
     ranking = pd.read_csv(out / "ranking" / "ranking_homicides_last_year.csv")
