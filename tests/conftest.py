@@ -19,8 +19,9 @@ logging.getLogger("MESA").setLevel(logging.WARNING)
 # Under CI the property tests draw a fixed sequence of examples (a red CI then means a change broke
 # something, not that a new random draw met an older bug); elsewhere each run explores new examples, and a
 # failing one is added to the test as an @example once fixed.
+ON_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")
 settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+if ON_CI:
     settings.load_profile("ci")
 
 
